@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import urllib.error
 import urllib.request
 import warnings
@@ -12,7 +13,11 @@ from urllib.parse import urlparse
 
 from gnn_neo4j.settings import Settings
 
-PYTHON_PACKAGES = ("neo4j", "graphdatascience", "torch", "torch_geometric", "mlflow", "optuna", "sklearn", "numpy", "click")
+# import name -> distribution name
+PYTHON_PACKAGES = {
+    "neo4j": "neo4j", "graphdatascience": "graphdatascience", "torch": "torch", "torch_geometric": "torch-geometric",
+    "mlflow": "mlflow", "optuna": "optuna", "sklearn": "scikit-learn", "numpy": "numpy", "click": "click",
+}
 
 
 @dataclass(frozen=True)
@@ -39,8 +44,13 @@ def run_checks(settings: Settings) -> list[Check]:
 
     def connect() -> str:
         nonlocal runner
-        runner = GraphRunner(settings)
-        runner.verify()
+        candidate = GraphRunner(settings)
+        try:
+            candidate.verify()
+        except Exception:
+            candidate.close()
+            raise
+        runner = candidate
         rows = runner.read("CALL dbms.components() YIELD name, versions, edition RETURN name, versions[0] AS version, edition")
         return f"{settings.neo4j_uri} - {rows[0]['name']} {rows[0]['version']} {rows[0]['edition']}"
 
@@ -57,8 +67,8 @@ def run_checks(settings: Settings) -> list[Check]:
 
         checks.append(_guard(name, call))
     checks.append(_guard("browser", lambda: _browser(settings)))
-    for package in PYTHON_PACKAGES:
-        checks.append(_guard(f"python: {package}", lambda package=package: _package_version(package)))
+    for package, distribution in PYTHON_PACKAGES.items():
+        checks.append(_guard(f"python: {package}", lambda p=package, d=distribution: _package_version(p, d)))
     if runner is not None:
         runner.close()
     return checks
@@ -85,8 +95,8 @@ def _browser(settings: Settings) -> str:
     return f"{url} 200"
 
 
-def _package_version(package: str) -> str:
+def _package_version(package: str, distribution: str) -> str:
     with warnings.catch_warnings():  # import-time deprecation chatter of third-party packages
         warnings.simplefilter("ignore")
-        module = importlib.import_module(package)
-    return str(getattr(module, "__version__", "importable"))
+        importlib.import_module(package)
+    return importlib.metadata.version(distribution)

@@ -48,6 +48,9 @@ JVM_MODULE_FLAGS = (
 )
 
 
+_LAUNCHED: dict[int, subprocess.Popen] = {}
+
+
 class ServerError(RuntimeError):
     """The local server could not be started, stopped or found."""
 
@@ -138,6 +141,7 @@ class LocalServer:
                 command, stdout=console, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 cwd=self.root, start_new_session=True,
             )
+        _LAUNCHED[process.pid] = process  # reaped in _terminate; a CLI process simply exits and leaves it running
         self.pid_file.write_text(f"{process.pid}\n")
         up = wait_for_bolt("127.0.0.1", self.settings.bolt_port, self.settings.start_timeout_s, lambda: process.poll() is None)
         if not up:
@@ -164,6 +168,12 @@ class LocalServer:
 
     def _terminate(self, pid: int) -> None:
         try:
+            self._stop_process(pid)
+        finally:
+            self._reap(pid)
+
+    def _stop_process(self, pid: int) -> None:
+        try:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             return
@@ -179,6 +189,12 @@ class LocalServer:
             pass
         while _process_alive(pid):
             time.sleep(0.1)
+
+    @staticmethod
+    def _reap(pid: int) -> None:
+        process = _LAUNCHED.pop(pid, None)
+        if process is not None:
+            process.wait()
 
     # ---- internals -----------------------------------------------------------------------------
     def _check_assembly(self) -> None:

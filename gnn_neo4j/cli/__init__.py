@@ -55,7 +55,7 @@ pass_settings = click.make_pass_decorator(Settings)
 
 
 def _register() -> None:
-    from gnn_neo4j.cli import cypher, data, db, doctor, server
+    from gnn_neo4j.cli import cypher, data, db, demo, doctor, server
 
     main.add_command(server.server)
     main.add_command(doctor.doctor)
@@ -63,6 +63,7 @@ def _register() -> None:
     main.add_command(db.db)
     main.add_command(data.generate)
     main.add_command(data.import_group)
+    main.add_command(demo.demo)
 
 
 _register()

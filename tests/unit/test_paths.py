@@ -201,7 +201,10 @@ def test_best_path_probabilities_match_brute_force(seed):
     for max_hops in (0, 1, 2, None):
         hops = num_nodes if max_hops is None else max_hops
         expected = np.array(
-            [max(_brute_force(num_nodes, src, dst, prob, sources, v, hops).values(), default=0.0) for v in range(num_nodes)]
+            [
+                max(_brute_force(num_nodes, src, dst, prob, sources, v, hops).values(), default=0.0)
+                for v in range(num_nodes)
+            ]
         )
         got = best_path_probabilities(num_nodes, src, dst, prob, sources, max_hops)
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)

@@ -65,8 +65,9 @@ public class FeedbackProcedures {
         try {
             return tx.getRelationshipByElementId(target);
         } catch (NotFoundException | IllegalArgumentException e) {
+            // no cause attached: Neo4j reports the root cause, and ours is the message the analyst needs
             throw new IllegalArgumentException(
-                    "no :Asset with id '" + target + "' and no relationship with elementId '" + target + "'", e);
+                    "no :Asset with id '" + target + "' and no relationship with elementId '" + target + "'");
         }
     }
 }

@@ -129,16 +129,15 @@ final class MostProbablePaths<N, E> {
 
     /** Best path from source to target within maxHops avoiding banned nodes and edges, or null. */
     Route<N, E> shortest(N source, N target, int maxHops, Set<N> bannedNodes, Set<E> bannedEdges) {
-        @SuppressWarnings("unchecked")
-        Label<N, E>[] found = new Label[1];
+        List<Label<N, E>> found = new ArrayList<>(1);
         search(source, target, maxHops, bannedNodes, bannedEdges, 0.0, label -> {
             if (label.node.equals(target)) {
-                found[0] = label;
+                found.add(label);
                 return true;
             }
             return false;
         });
-        return found[0] == null ? null : toRoute(found[0]);
+        return found.isEmpty() ? null : toRoute(found.get(0));
     }
 
     private interface Visitor<N, E> {

@@ -128,13 +128,13 @@ class AttackGraphProceduresTest {
     @Test
     void unreachableTargetGivesNoRows() {
         assertEquals(List.of(), paths("s", "lonely", 5, 8));
-        assertEquals(List.of(), paths("t", "u", 5, 8)); // u is not an :Asset
     }
 
     @Test
     void clearErrors() {
         assertError("no :Asset with id 'nope' (source)", () -> paths("nope", "t", 5, 8));
         assertError("no :Asset with id 'nope' (target)", () -> paths("s", "nope", 5, 8));
+        assertError("no :Asset with id 'u' (target)", () -> paths("s", "u", 5, 8)); // u is an :Identity
         assertError("k must be >= 1, got 0", () -> paths("s", "t", 0, 8));
         assertError("maxHops must be between 1 and 64, got 0", () -> paths("s", "t", 5, 0));
         assertError("source and target are the same asset 's'", () -> paths("s", "s", 5, 8));
