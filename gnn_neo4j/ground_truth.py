@@ -97,13 +97,15 @@ def exploit_probability(
     ``p = 0.01 + 0.98 * sigmoid(logit)``, with a logit per relationship type built from the edge's own properties,
     the properties of both endpoints, attack-graph degrees (in-degree of the target, out-degree of the source, over
     all attack edges) and a hidden per-node ``hardening`` factor (unobservable noise, standard deviation about 0.4).
-    Below, ``s`` is the source node, ``t`` the target, ``pressure(v) = 1 - exp(-4 * epss_max(v))`` and missing
-    inputs count as 0 unless a default is named::
+    Below, ``s`` is the source node, ``t`` the target, ``pressure(v) = 1 - exp(-4 * epss_max(v))``; an input a
+    node's kind does not have counts as 0, except patch_age (60 days), password_age (90 days) and rotation_age
+    (365 days); ``[x]`` is 1 when x holds, else 0; port_risk, exposure, strength and reach are the lookup tables
+    ``_PORT_RISK``, ``_SESSION_EXPOSURE``, ``_CREDENTIAL_STRENGTH`` and ``_PERMISSION_REACH`` of this module::
 
         CAN_REACH          -2.2 + port_risk(port)                        (smb/redis/rdp high, https 0)
                            + 3.0 * pressure(t) * (1 - 0.6 * edr(t))      (EDR blunts exploitation)
                            + 1.5 * exploit_available(t) * sigmoid(2 * (max_cvss(t) - 8))
-                           + 0.6 * log1p(patch_age(t) / 30) - 1.0        (patch_age default 60)
+                           + 0.6 * log1p(patch_age(t) / 30) - 1.0        (stale patches)
                            - 1.2 * waf(s) * [port is a web port]         (a WAF on the fronting LB)
                            - 0.25 * log1p(in_degree(t))                  (busy services are watched)
                            + 0.3 * [t is a DataStore] - hardening(t)
@@ -128,7 +130,7 @@ def exploit_probability(
         CAN_ACCESS         -0.1 + reach(permission) - 1.3 * encrypted(t) * [permission = read]
                            - 0.7 * critical(t) + 0.5 * privileged(s) + 0.3 * log1p(in_degree(t))
                            - 0.6 * sigmoid((60 - rotation_age(t)) / 15) - 0.5 * hardening(t)
-                           (rotation_age default 365: recently rotated secrets are often stale in the attacker's hands)
+                           (a secret rotated in the last weeks is often stale in the attacker's hands)
 
     Args:
         rel: relationship code per edge (index into ATTACK_REL_TYPES), shape (E,).
@@ -459,11 +461,13 @@ class TruePath:
     hops: int
 
     def to_json(self) -> dict[str, Any]:
+        """The path as a JSON-able dict."""
         return {"node_ids": list(self.node_ids), "rel_types": list(self.rel_types),
                 "probability": self.probability, "hops": self.hops}
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> "TruePath":
+        """Rebuild a path from `to_json` output."""
         return cls(node_ids=tuple(raw["node_ids"]), rel_types=tuple(raw["rel_types"]),
                    probability=float(raw["probability"]), hops=int(raw["hops"]))
 
@@ -569,10 +573,12 @@ class GroundTruth:
 
     @property
     def num_nodes(self) -> int:
+        """Number of asset nodes."""
         return len(self.node_ids)
 
     @property
     def num_edges(self) -> int:
+        """Number of attack edges."""
         return len(self.edge_src)
 
     @property
@@ -597,10 +603,12 @@ class GroundTruth:
 
     @property
     def entry_point_ids(self) -> np.ndarray:
+        """Ids of the entry points."""
         return self.node_ids[self.entry_points]
 
     @property
     def crown_jewel_ids(self) -> np.ndarray:
+        """Ids of the crown jewels."""
         return self.node_ids[self.crown_jewels]
 
     def exploit_probs(self, src_ids: Any, rel_types: Any, dst_ids: Any) -> np.ndarray:

@@ -188,10 +188,12 @@ class SyntheticEnvironment:
 
     @property
     def entry_point_ids(self) -> np.ndarray:
+        """Ids of the entry points (``internet_exposed = true``)."""
         return self.ground_truth.entry_point_ids
 
     @property
     def crown_jewel_ids(self) -> np.ndarray:
+        """Ids of the crown jewels (``critical = true``)."""
         return self.ground_truth.crown_jewel_ids
 
 
@@ -545,7 +547,7 @@ class _World:
         put("critical", "Secret", flags(c["Secret"], 0.1, first=True))
         put("encrypted", "Secret", flags(c["Secret"], 0.9))
         put("rotation_age_days", "Secret", np.round(rng.exponential(200.0, c["Secret"])))
-        # Non-markers default to "not set" on kinds that carry the column.
+        # Markers are never missing on the kinds that carry them: unset means false.
         for name, kinds in (("internet_exposed", ("LoadBalancer", "Host")),
                             ("critical", ("Host", "Role", "DataStore", "Secret"))):
             for kind in kinds:
@@ -591,7 +593,7 @@ class _World:
         servers = (web[0], data[1])  # web, app and data hosts are contiguous
         web_app = (web[0], app[1])
         lb_lo, _ = self._range("LoadBalancer")
-        n_web, n_app, n_data, n_ws, n_dc = (hi - lo for lo, hi in (web, app, data, ws, dc))
+        n_web = web[1] - web[0]
         users, sas, groups, roles = (self._range(k) for k in ("User", "ServiceAccount", "Group", "Role"))
         stores, secrets, containers = (self._range(k) for k in ("DataStore", "Secret", "Container"))
         n_lb = c["LoadBalancer"]
@@ -747,17 +749,16 @@ class _World:
         mfa_share = np.array([0.4, 0.05, 0.1])[source_kind]
         buf.add("CAN_ASSUME", src, dst, requires_mfa=(rng.random(len(dst)) < mfa_share).astype(np.int64))
 
-        def grants(src_range: tuple[int, int] | None, src_pick, dst: np.ndarray) -> None:
-            source = self._uniform(src_range, len(dst)) if src_pick is None else src_pick(len(dst))
-            buf.add("CAN_ACCESS", source, dst,
+        def grants(src_range: tuple[int, int], dst: np.ndarray) -> None:
+            buf.add("CAN_ACCESS", self._uniform(src_range, len(dst)), dst,
                     permission=rng.choice(len(PERMISSIONS), size=len(dst), p=[0.5, 0.35, 0.15]))
 
-        grants(roles, None, fanout(stores, 1.0, extra=1))
-        grants(plain_groups, None, fanout(stores, 0.5))
-        grants(sas, None, fanout(stores, 0.4))
-        grants(roles, None, fanout(secrets, 0.8, extra=1))
-        grants(sas, None, fanout(secrets, 0.6))
-        grants(plain_groups, None, fanout(secrets, 0.2))
+        grants(roles, fanout(stores, 1.0, extra=1))
+        grants(plain_groups, fanout(stores, 0.5))
+        grants(sas, fanout(stores, 0.4))
+        grants(roles, fanout(secrets, 0.8, extra=1))
+        grants(sas, fanout(secrets, 0.6))
+        grants(plain_groups, fanout(secrets, 0.2))
         broad = np.repeat(some(roles, cfg.shortcut_share), 5)
         in_secrets = rng.random(len(broad)) < 0.5
         targets = np.where(in_secrets, self._uniform(secrets, len(broad)), self._uniform(stores, len(broad)))

@@ -72,8 +72,9 @@ Relationships (BloodHound's names; source -> target)
     - Trusts, BloodHound CE v6 style (not the legacy ``TrustedBy``): ``SameForestTrust`` (ParentChild,
       TreeRoot, CrossLink) or ``CrossForestTrust`` (External, Forest, other) from the TRUSTING domain to
       the TRUSTED domain, with ``trust_type``, ``transitive``, ``sid_filtering_enabled``; plus
-      ``SpoofSIDHistory`` trusted -> trusting for an outbound cross-forest trust without SID filtering, and
-      ``AbuseTGTDelegation`` trusted-side -> domain for an inbound cross-forest trust with TGT delegation.
+      ``SpoofSIDHistory`` trusted -> trusting for a cross-forest trust without SID filtering (forged SID
+      history is accepted), and ``AbuseTGTDelegation`` trusting -> trusted for a cross-forest trust with TGT
+      delegation (a delegation host in the trusting domain captures the trusted domain's DC tickets).
     - ``DCFor`` domain controller -> its domain; ``CoerceToTGT`` non-DC account with unconstrained
       delegation -> its domain; ADCS structure ``PublishedTo`` template -> CA, ``HostsCAService`` computer ->
       CA, ``RootCAFor``/``NTAuthStoreFor`` -> domain. ADCS escalation edges (ESC1..., GoldenCert) need
@@ -90,10 +91,10 @@ Crown jewels: ``critical = true`` (Tier Zero), with ``critical_reason``
     ``highvalue = true`` or an ``admin_tier_0`` system tag. Placeholders qualify by SID and kind too.
 
 Entry points: ``entry_point = true`` (rule chosen with ``entry_point_rule``)
-    ``roastable`` (default): enabled, collected users an outside attacker can get a crackable hash for
-    without any credential or with any one: AS-REP roastable (``dontreqpreauth``) or Kerberoastable
-    (``hasspn``), excluding (g)MSA accounts whose generated passwords do not crack. Treating every enabled
-    user as an entry point makes every path "reachable" and the ranking meaningless.
+    ``roastable`` (default): enabled, collected users whose password hash an attacker can take offline to
+    crack: AS-REP roastable (``dontreqpreauth``, needs no credential) or Kerberoastable (``hasspn``, needs
+    any domain account), excluding (g)MSA accounts whose generated passwords do not crack. Treating every
+    enabled user as an entry point makes every path "reachable" and the ranking meaningless.
     ``assume_breach``: ``roastable`` plus the groups every domain account is in (Domain Users -513, Domain
     Computers -515, Authenticated Users S-1-5-11, Everyone S-1-1-0), BloodHound's classic "from Domain
     Users" question. ``enabled_users``: every enabled collected user (broad; for comparison).

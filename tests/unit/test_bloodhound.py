@@ -356,6 +356,31 @@ def test_v5_local_group_fields_and_numeric_trusts():
     assert edge_pairs(graph, "AbuseTGTDelegation") == {("S-1-5-21-9-9-9", D)}
 
 
+def test_malformed_records_are_counted_not_fatal():
+    user = {"ObjectIdentifier": sid(1), "Properties": {"Last-Logon": 5, "2fa": True, "huge": 2**64, "ok": [1, 2.5],
+                                                       "mixed": [True, 1], "": 1},
+            "Aces": [{"RightName": "GenericAll"}, "junk", {"PrincipalSID": sid(2), "RightName": 7}],
+            "Members": "not a list", "AllowedToDelegate": [{"ObjectType": "Computer"}]}
+    domain = {"ObjectIdentifier": D, "Trusts": [{"TargetDomainSid": "S-1-5-21-9-9-9", "TrustDirection": "Disabled"},
+                                                {"TrustDirection": "Inbound"}], "Links": [{"IsEnforced": True}]}
+    docs = [("u.json", {"data": [user], "meta": {"type": "users", "count": 1, "version": 6}}),
+            ("d.json", {"data": [domain], "meta": {"type": "domains", "count": 1, "version": 6}})]
+    graph, report = parse_bloodhound(docs)
+    props = node_table(graph)[sid(1)]
+    assert props["last_logon"] == 5 and props["_2fa"] is True and props["ok"] == [1.0, 2.5]
+    assert "huge" not in props and "mixed" not in props
+    assert report.skipped["property value not storable (nested or mixed list, or integer beyond 64 bits)"] == 2
+    assert report.skipped["property name not usable as an identifier"] == 1
+    assert report.skipped["malformed record (not an object or missing identifier)"] == 7  # 3 ACEs, 4 others
+    assert report.skipped["trust disabled or of unknown direction"] == 1
+    assert report.skipped_examples["malformed record (not an object or missing identifier)"] == "u.json /data/0/Aces/0"
+    assert graph.edge_count == 0 and set(node_table(graph)) == {sid(1), D}  # no edge, so no placeholder
+    bad = {"ObjectIdentifier": sid(3), "Properties": ["not", "an", "object"]}
+    with pytest.raises(GraphImportError) as info:
+        parse_bloodhound([("b.json", {"data": [bad], "meta": {"type": "users", "version": 6}})])
+    assert (info.value.file, info.value.position) == ("b.json", "/data/0/Properties")
+
+
 def test_newer_types_are_skipped_and_counted_and_newer_versions_warned():
     docs = [("s.json", {"data": [{"ObjectIdentifier": "SITE-1"}], "meta": {"type": "sites", "version": 6}}),
             ("u.json", {"data": [{"ObjectIdentifier": sid(1)}], "meta": {"type": "users", "count": 1, "version": 7}})]
@@ -454,3 +479,10 @@ def test_zip_in_memory_members_are_read_in_name_order(tmp_path):
     assert node_table(graph) == node_table(directory_graph)
     assert [f["file"].split("!")[1] for f in report.files] == sorted(p.name for p in SMALL.glob("*.json"))
     assert np.array_equal(graph.nodes[0].ids, directory_graph.nodes[0].ids)
+
+
+def test_a_single_json_file_is_a_collection_too():
+    graph, report = read_bloodhound(SMALL / "20250101000000_groups.json")
+    assert [f["type"] for f in report.files] == ["groups"]
+    assert report.nodes_by_kind == {"Group": 5, "User": 3, "Computer": 1}
+    assert report.placeholders_by_kind == {"User": 3, "Computer": 1}
