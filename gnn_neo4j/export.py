@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,31 +171,30 @@ def export_gds(runner: GraphRunner, mapping: Mapping) -> AttackGraphData:
     }
     gds = _connect_gds(runner)
     name = f"gnn_export_{uuid.uuid4().hex[:12]}"
-    graph = None
     try:
-        graph, _ = gds.graph.project.native(name, node_projection, rel_projection or "*", log_progress=False)
-        if not numeric_node:  # node_properties.stream needs one projected property
-            gds.degree.mutate(graph, mutate_property="gnn_export_degree", log_progress=False)
-        streamed = gds.graph.node_properties.stream(
-            graph, numeric_node or ["gnn_export_degree"], list_node_labels=True, log_progress=False,
-            db_node_properties=[mapping.id_property, *other_node],
-        )
-        node_ids = streamed[mapping.id_property].tolist()
-        internal_to_id = dict(zip(streamed["nodeId"].tolist(), node_ids))
-        node_columns = {p: streamed[p].tolist() for p in [*numeric_node, *other_node]}
-        node_labels = streamed["nodeLabels"].tolist()
-        edges: dict[str, tuple[list[str], list[str], dict[str, list[Any]]]] = {}
-        for rel_type in rel_types:
-            rels = gds.graph.relationships.stream(graph, [rel_type], numeric_edge or None, log_progress=False)
-            src = [internal_to_id[s] for s in rels["sourceNodeId"].tolist()]
-            dst = [internal_to_id[t] for t in rels["targetNodeId"].tolist()]
-            props: dict[str, list[Any]] = {p: rels[p].tolist() for p in numeric_edge}
-            extra = _edge_extras(runner, mapping, rel_type, other_edge, list(zip(src, dst)))
-            props.update(extra)
-            edges[rel_type] = (src, dst, props)
-    except DatabaseError:
-        raise
-    except ExportError:
+        with warnings.catch_warnings():
+            # graphdatascience 2.2 passes inplace= to pandas 3, which only warns; the results are unaffected
+            warnings.filterwarnings("ignore", message="The inplace keyword in DataFrame")
+            graph, _ = gds.graph.project.native(name, node_projection, rel_projection or "*", log_progress=False)
+            if not numeric_node:  # node_properties.stream needs one projected property
+                gds.degree.mutate(graph, mutate_property="gnn_export_degree", log_progress=False)
+            streamed = gds.graph.node_properties.stream(
+                graph, numeric_node or ["gnn_export_degree"], list_node_labels=True, log_progress=False,
+                db_node_properties=[mapping.id_property, *other_node],
+            )
+            node_ids = streamed[mapping.id_property].tolist()
+            internal_to_id = dict(zip(streamed["nodeId"].tolist(), node_ids))
+            node_columns = {p: streamed[p].tolist() for p in [*numeric_node, *other_node]}
+            node_labels = streamed["nodeLabels"].tolist()
+            edges: dict[str, tuple[list[str], list[str], dict[str, list[Any]]]] = {}
+            for rel_type in rel_types:
+                rels = gds.graph.relationships.stream(graph, [rel_type], numeric_edge or None, log_progress=False)
+                src = [internal_to_id[s] for s in rels["sourceNodeId"].tolist()]
+                dst = [internal_to_id[t] for t in rels["targetNodeId"].tolist()]
+                props: dict[str, list[Any]] = {p: rels[p].tolist() for p in numeric_edge}
+                props.update(_edge_extras(runner, mapping, rel_type, other_edge, list(zip(src, dst))))
+                edges[rel_type] = (src, dst, props)
+    except (DatabaseError, ExportError):
         raise
     except Exception as exc:  # noqa: BLE001 - client errors become one clear error type
         raise ExportError(f"GDS export failed: {exc}") from exc

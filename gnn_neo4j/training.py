@@ -741,12 +741,12 @@ def _distill_node_risk(model: AttackPathModel, train_graphs: list[AttackGraphDat
     for _ in range(config.epochs):
         head.train()
         optimizer.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(head(h_train).squeeze(-1), train_target)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(model.node_logits(h_train), train_target)
         loss.backward()
         optimizer.step()
         head.eval()
         with torch.no_grad():
-            val_loss = float(torch.nn.functional.binary_cross_entropy_with_logits(head(h_val).squeeze(-1), val_target))
+            val_loss = float(torch.nn.functional.binary_cross_entropy_with_logits(model.node_logits(h_val), val_target))
         if val_loss < best_loss:
             best_loss, stale = val_loss, 0
             best_state = {k: v.detach().clone() for k, v in head.state_dict().items()}
@@ -758,7 +758,7 @@ def _distill_node_risk(model: AttackPathModel, train_graphs: list[AttackGraphDat
         head.load_state_dict(best_state)
     head.eval()
     with torch.no_grad():
-        predicted = torch.sigmoid(head(h_val).squeeze(-1)).cpu().numpy()
+        predicted = torch.sigmoid(model.node_logits(h_val)).cpu().numpy()
     truth = val_target.cpu().numpy()
     correlation = (metric_fns.risk_score_correlation(predicted, truth) if len(truth) >= 2 else math.nan)
     return {"val_risk_head_loss": best_loss, "val_risk_head_correlation": correlation}
@@ -790,7 +790,7 @@ def predict(model: AttackPathModel, spec: FeatureSpec, data: AttackGraphData, *,
     """
     if node_risk not in ("monte_carlo", "head"):
         raise ValueError(f"node_risk must be 'monte_carlo' or 'head', got {node_risk!r}")
-    edge_prob, head_risk = _forward(model, spec, data, device)
+    edge_prob, head_risk = score_graph(model, spec, data, device)
     if node_risk == "head":
         risk = head_risk
         risk[data.entry_mask] = 1.0
@@ -800,9 +800,19 @@ def predict(model: AttackPathModel, spec: FeatureSpec, data: AttackGraphData, *,
 
 
 @torch.no_grad()
-def _forward(model: AttackPathModel, spec: FeatureSpec, data: AttackGraphData,
+def score_graph(model: AttackPathModel, spec: FeatureSpec, data: AttackGraphData,
              device: str | torch.device = "cpu") -> tuple[np.ndarray, np.ndarray]:
-    """One forward pass: (edge probabilities, node-risk head probabilities)."""
+    """One forward pass over a whole graph (feature encoding included).
+
+    Args:
+        model: trained model.
+        spec: its feature spec.
+        data: the graph.
+        device: where the forward pass runs.
+
+    Returns:
+        ``(edge_prob, head_risk)``: sigmoid of the edge logits (E,) and of the node-risk head (N,), float64.
+    """
     model.eval()
     x, edge_attr = spec.encode(data)
     edge_index = torch.from_numpy(np.stack([data.edge_src, data.edge_dst])).long()
