@@ -21,7 +21,7 @@ import logging
 import time
 import uuid
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -45,6 +45,7 @@ class ExportResult:
     data: AttackGraphData
     method: str
     seconds: float
+    problems: list[str] = field(default_factory=list)
 
 
 # ---- what to read ------------------------------------------------------------------------------------------
@@ -223,6 +224,23 @@ def _edge_extras(runner: GraphRunner, mapping: Mapping, rel_type: str, props: li
     return {p: [by_pair.get(pair, empty).get(p) for pair in pairs] for p in props}
 
 
+def mapping_problems(runner: GraphRunner, mapping: Mapping) -> list[str]:
+    """Labels, relationship types and properties the mapping names that the database has never seen.
+
+    A mapping may legitimately name kinds a particular graph lacks, so these are reported (logged by the
+    export, shown by `train`) rather than fatal - unless nothing at all matches, which `export_attack_graph`
+    turns into an ExportError.
+    """
+    labels = {row["x"] for row in runner.read("CALL db.labels() YIELD label AS x RETURN x")}
+    types = {row["x"] for row in runner.read("CALL db.relationshipTypes() YIELD relationshipType AS x RETURN x")}
+    keys = {row["x"] for row in runner.read("CALL db.propertyKeys() YIELD propertyKey AS x RETURN x")}
+    problems = [f"label {label!r} is not in the database" for label in (mapping.key_label, *mapping.labels) if label not in labels]
+    problems += [f"relationship type {t!r} is not in the database" for t in mapping.rel_types if t not in types]
+    optional = {mapping.label_property, mapping.feedback_property}
+    problems += [f"property {p!r} is not in the database" for p in sorted(mapping.property_names() - optional) if p not in keys]
+    return problems
+
+
 def export_attack_graph(runner: GraphRunner, mapping: Mapping, method: str = "gds") -> ExportResult:
     """Export the attack subgraph the mapping describes.
 
@@ -237,11 +255,21 @@ def export_attack_graph(runner: GraphRunner, mapping: Mapping, method: str = "gd
     """
     if method not in METHODS:
         raise ExportError(f"unknown export method {method!r}; use one of {', '.join(METHODS)}")
+    problems = mapping_problems(runner, mapping)
+    for problem in problems:
+        log.warning("mapping %s: %s", mapping.name, problem)
+    if any(p.startswith(f"label {mapping.key_label!r}") for p in problems) or all(
+        f"relationship type {t!r} is not in the database" in problems for t in mapping.rel_types
+    ):
+        raise ExportError(
+            f"the database does not look like a graph for mapping {mapping.name!r}: {'; '.join(problems[:6])}; "
+            "load or import a graph first, or pick the right mapping"
+        )
     began = time.perf_counter()
     data = export_gds(runner, mapping) if method == "gds" else export_cypher(runner, mapping)
     seconds = time.perf_counter() - began
     log.info("export (%s): %d nodes, %d attack edges in %.2fs", method, data.num_nodes, data.num_edges, seconds)
-    return ExportResult(data, method, seconds)
+    return ExportResult(data, method, seconds, problems)
 
 
 def gds_graphsage_embeddings(

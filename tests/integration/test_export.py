@@ -72,3 +72,23 @@ def test_projection_dropped_when_export_fails(runner, environment):
 def test_empty_database_is_a_clear_error(runner, method):
     with pytest.raises(ExportError, match="load .* graph first"):
         export_attack_graph(runner, load_mapping("canonical"), method)
+
+
+def test_mapping_mismatch_is_reported(runner, environment):
+    from gnn_neo4j.mapping import parse_mapping
+
+    load_graph(runner, environment.graph)
+    typo = parse_mapping({
+        "node_labels": {"Host": {"features": {"patch_age_dayz": "numeric"}}, "Hots": {}},
+        "attack_relationships": {"CAN_REACH": {}},
+        "entry_points": {"property": "internet_exposed"}, "crown_jewels": {"property": "critical"},
+    }, "typo.yaml")
+    result = export_attack_graph(runner, typo, "cypher")
+    assert "label 'Hots' is not in the database" in result.problems
+    assert "property 'patch_age_dayz' is not in the database" in result.problems
+    nothing = parse_mapping({
+        "node_labels": {"Host": {}}, "attack_relationships": {"CAN_REECH": {}},
+        "entry_points": {"property": "internet_exposed"}, "crown_jewels": {"property": "critical"},
+    }, "wrong.yaml")
+    with pytest.raises(ExportError, match="CAN_REECH"):
+        export_attack_graph(runner, nothing, "gds")
