@@ -274,27 +274,24 @@ def export_attack_graph(runner: GraphRunner, mapping: Mapping, method: str = "gd
 
 def gds_graphsage_embeddings(
     runner: GraphRunner,
-    features: np.ndarray,
-    edge_src: np.ndarray,
-    edge_dst: np.ndarray,
+    graphs: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
     *,
     dimension: int = 32,
     epochs: int = 3,
     seed: int = 0,
-) -> np.ndarray:
-    """Unsupervised GDS GraphSAGE embeddings of an attack graph (the "GDS GraphSAGE + logistic regression" baseline).
+) -> list[np.ndarray]:
+    """Unsupervised GDS GraphSAGE embeddings (the "GDS GraphSAGE + logistic regression" baseline).
 
-    The graph is constructed in the GDS catalog from the arrays (nothing is written to the database), a GraphSAGE
-    model is trained on the encoded node features, embeddings are streamed back, and graph and model are dropped,
-    also on errors.
+    One GraphSAGE model is trained on the first graph and applied inductively to every graph, so embeddings of
+    different graphs live in one space. Graphs are constructed in the GDS catalog from the arrays (nothing is
+    written to the database); graphs and model are dropped afterwards, also on errors.
 
     Args:
         runner: the database seam (its server must have GDS).
-        features: float matrix (N, F) of encoded node features.
-        edge_src, edge_dst: attack edges as node indices.
+        graphs: ``(features (N, F), edge_src, edge_dst)`` per graph; the first one trains the model.
         dimension, epochs, seed: GraphSAGE settings.
     Returns:
-        Float matrix (N, dimension), row i = node i.
+        One float matrix (N, dimension) per graph, row i = node i.
     Raises:
         ExportError: GDS failed.
     """
@@ -302,25 +299,31 @@ def gds_graphsage_embeddings(
 
     gds = _connect_gds(runner)
     suffix = uuid.uuid4().hex[:12]
-    graph_name, model_name = f"gnn_baseline_{suffix}", f"gnn_baseline_sage_{suffix}"
-    n = len(features)
-    nodes = pd.DataFrame({"nodeId": np.arange(n, dtype=np.int64),
-                          "features": [row.astype(float).tolist() for row in np.asarray(features)]})
-    rels = pd.DataFrame({"sourceNodeId": np.asarray(edge_src, dtype=np.int64),
-                         "targetNodeId": np.asarray(edge_dst, dtype=np.int64), "relationshipType": "ATTACK"})
+    model_name = f"gnn_baseline_sage_{suffix}"
+    names = [f"gnn_baseline_{suffix}_{i}" for i in range(len(graphs))]
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="The inplace keyword in DataFrame")
-            graph = gds.graph.construct(graph_name, nodes, rels)
-            model, _ = gds.graph_sage.train(graph, model_name, ["features"], embedding_dimension=dimension,
+            projected = []
+            for name, (features, src, dst) in zip(names, graphs):
+                nodes = pd.DataFrame({"nodeId": np.arange(len(features), dtype=np.int64),
+                                      "features": [row.tolist() for row in np.asarray(features, dtype=float)]})
+                rels = pd.DataFrame({"sourceNodeId": np.asarray(src, dtype=np.int64),
+                                     "targetNodeId": np.asarray(dst, dtype=np.int64), "relationshipType": "ATTACK"})
+                projected.append(gds.graph.construct(name, nodes, rels))
+            model, _ = gds.graph_sage.train(projected[0], model_name, ["features"], embedding_dimension=dimension,
                                             epochs=epochs, random_seed=seed, log_progress=False)
-            stream = model.predict_stream(graph, log_progress=False)
-        order = np.argsort(stream["nodeId"].to_numpy())
-        return np.asarray(stream["embedding"].tolist(), dtype=np.float64)[order]
+            embeddings = []
+            for graph in projected:
+                stream = model.predict_stream(graph, log_progress=False)
+                order = np.argsort(stream["nodeId"].to_numpy())
+                embeddings.append(np.asarray(stream["embedding"].tolist(), dtype=np.float64)[order])
+        return embeddings
     except (DatabaseError, ExportError):
         raise
     except Exception as exc:  # noqa: BLE001
         raise ExportError(f"GDS GraphSAGE failed: {exc}") from exc
     finally:
         runner.write("CALL gds.model.drop($name, false) YIELD modelName RETURN modelName", {"name": model_name})
-        gds.graph.drop(graph_name, fail_if_missing=False)
+        for name in names:
+            gds.graph.drop(name, fail_if_missing=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -41,6 +42,8 @@ class GnnGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, config_file: Path | None, verbose: int, **flags: object) -> None:
     """Score attack paths in Neo4j with graph neural networks."""
+    # torch_geometric imports torch.jit.script, which torch deprecates: noise for our users, not an action item
+    warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated", category=FutureWarning)
     logging.basicConfig(
         level=logging.WARNING - 10 * min(verbose, 2),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -55,7 +58,7 @@ pass_settings = click.make_pass_decorator(Settings)
 
 
 def _register() -> None:
-    from gnn_neo4j.cli import cypher, data, db, demo, doctor, server
+    from gnn_neo4j.cli import cypher, data, db, demo, doctor, learn, server
 
     main.add_command(server.server)
     main.add_command(doctor.doctor)
@@ -64,6 +67,9 @@ def _register() -> None:
     main.add_command(data.generate)
     main.add_command(data.import_group)
     main.add_command(demo.demo)
+    main.add_command(learn.train)
+    main.add_command(learn.run)
+    main.add_command(learn.score)
 
 
 _register()

@@ -1,0 +1,254 @@
+"""One rescoring run is an ordered list of named stages: export -> train -> score -> write back -> clean up.
+
+Each stage is a plain function of a `RunContext`; `run_stages` runs them in order with one timing line per
+stage, and a failure after the write-back began marks the generation failed and removes what it staged, so the
+previous generation stays intact. `compare_models` is the evaluation behind `gnn-neo4j train`: a GNN and every
+baseline on the same held-out test data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from gnn_neo4j.dataset import AttackGraphData, from_property_graph
+from gnn_neo4j.db import GraphRunner
+from gnn_neo4j.errors import GnnError
+from gnn_neo4j.mapping import Mapping
+from gnn_neo4j.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TEST_SPLIT = (0.7, 0.15, 0.15)
+
+
+@dataclass
+class RunOptions:
+    """What a run does; CLI flags map onto these."""
+
+    model_type: str = "graphsage"
+    export_method: str = "gds"
+    k: int = 5
+    max_hops: int = 8
+    node_risk: str = "monte_carlo"
+    risk_trials: int = 1024
+    seed: int = 0
+    model_dir: Path | None = None  # score with this saved model instead of training
+    save_dir: Path | None = None   # where a trained model is saved
+    train_overrides: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunContext:
+    settings: Settings
+    runner: GraphRunner
+    mapping: Mapping
+    options: RunOptions
+    data: AttackGraphData | None = None
+    result: Any = None  # training.TrainResult
+    model_version: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    edge_prob: np.ndarray | None = None
+    node_risk: np.ndarray | None = None
+    paths: list = field(default_factory=list)
+    stamp: Any = None  # writeback.RunStamp
+    committed: bool = False
+    counts: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def model_version_of(result: Any) -> str:
+    """A content version for a model without a registry: model type + hash of its weights."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(result.model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().numpy().tobytes())
+    return f"{result.config.model_type}-{digest.hexdigest()[:12]}"
+
+
+def train_config(options: RunOptions):
+    from gnn_neo4j.training import TrainConfig
+
+    return TrainConfig(model_type=options.model_type, seed=options.seed, **options.train_overrides)
+
+
+# ---- stages ----------------------------------------------------------------------------------------------------
+def export_stage(ctx: RunContext) -> None:
+    from gnn_neo4j.export import export_attack_graph
+
+    result = export_attack_graph(ctx.runner, ctx.mapping, ctx.options.export_method)
+    ctx.data = result.data
+    ctx.counts.update(result.data.summary())
+
+
+def train_stage(ctx: RunContext) -> None:
+    """Train on disjoint labelled-edge splits of the exported graph (or load a saved model)."""
+    from gnn_neo4j.evaluation import evaluate_edge_probabilities
+    from gnn_neo4j.training import fit, load_model, save_model, score_graph, split_labelled_edges
+
+    if ctx.options.model_dir is not None:
+        ctx.result = load_model(ctx.options.model_dir)
+        ctx.model_version = model_version_of(ctx.result)
+        return
+    data = ctx.data
+    if int(data.labelled_mask.sum()) >= len(TEST_SPLIT) * 2:
+        train, val, test = split_labelled_edges(data, TEST_SPLIT, seed=ctx.options.seed)
+    elif ctx.mapping.priors():
+        train, val, test = data, None, None  # prior-only weak labels: fit splits them itself; no held-out outcomes
+    else:
+        raise GnnError(
+            f"no training labels: the graph has no '{ctx.mapping.label_property}' outcomes or analyst feedback and "
+            f"mapping {ctx.mapping.name!r} defines no priors - nothing honest to train on"
+        )
+    try:
+        ctx.result = fit(train, val, train_config(ctx.options), mapping=ctx.mapping)
+    except ValueError as exc:
+        if "no training labels" in str(exc):
+            raise GnnError(str(exc)) from exc
+        raise
+    ctx.model_version = model_version_of(ctx.result)
+    ctx.metrics["label_counts"] = dict(ctx.result.label_counts)
+    if test is not None:
+        edge_prob, _ = score_graph(ctx.result.model, ctx.result.spec, test)
+        held_out = evaluate_edge_probabilities(ctx.options.model_type, test, None, edge_prob)
+        ctx.metrics.update({f"test_{k}": v for k, v in held_out.items() if isinstance(v, (int, float))})
+    if ctx.options.save_dir is not None:
+        save_model(ctx.result, ctx.options.save_dir / ctx.model_version)
+
+
+def score_stage(ctx: RunContext) -> None:
+    from gnn_neo4j.scoring import rank_paths
+    from gnn_neo4j.training import predict
+
+    ctx.edge_prob, ctx.node_risk = predict(ctx.result.model, ctx.result.spec, ctx.data, node_risk=ctx.options.node_risk,
+                                           n_trials=ctx.options.risk_trials, seed=ctx.options.seed)
+    ctx.paths = rank_paths(ctx.data, ctx.edge_prob, ctx.options.k, ctx.options.max_hops)
+    ctx.counts["paths"] = len(ctx.paths)
+
+
+def write_back_stage(ctx: RunContext) -> None:
+    from gnn_neo4j import writeback
+
+    data = ctx.data
+    ctx.stamp = writeback.begin_run(ctx.runner, ctx.mapping, ctx.model_version)
+    edges = list(zip(data.node_ids[data.edge_src].tolist(), data.edge_type.tolist(), data.node_ids[data.edge_dst].tolist()))
+    written = writeback.stage_scores(ctx.runner, ctx.mapping, ctx.stamp, data.node_ids.tolist(), ctx.node_risk, edges,
+                                     ctx.edge_prob, ctx.paths, ctx.settings.batch_size)
+    ctx.counts.update({f"written_{k}": v for k, v in written.items()})
+    writeback.commit_run(ctx.runner, ctx.mapping, ctx.stamp, ctx.counts, _finite(ctx.metrics))
+    ctx.committed = True
+
+
+def cleanup_stage(ctx: RunContext) -> None:
+    from gnn_neo4j import writeback
+
+    ctx.counts.update({f"removed_{k}": v for k, v in writeback.cleanup(ctx.runner, ctx.mapping, ctx.stamp).items()})
+
+
+Stage = Callable[[RunContext], None]
+RUN_STAGES: tuple[tuple[str, Stage], ...] = (
+    ("export", export_stage), ("train", train_stage), ("score", score_stage),
+    ("write_back", write_back_stage), ("cleanup", cleanup_stage),
+)
+
+
+def run_stages(ctx: RunContext, stages: Sequence[tuple[str, Stage]] = RUN_STAGES,
+               on_stage: Callable[[str, float], None] | None = None) -> RunContext:
+    """Run ``stages`` in order; on failure after write-back began, mark the generation failed and re-raise."""
+    from gnn_neo4j import writeback
+
+    for name, stage in stages:
+        began = time.perf_counter()
+        try:
+            stage(ctx)
+        except BaseException as exc:
+            if ctx.stamp is not None and not ctx.committed:
+                try:
+                    writeback.fail_run(ctx.runner, ctx.mapping, ctx.stamp, f"{name}: {exc}")
+                except Exception:  # noqa: BLE001 - the original error matters more; the next run abandons it
+                    log.exception("could not mark generation %s failed", ctx.stamp.generation)
+            raise
+        ctx.timings[name] = time.perf_counter() - began
+        log.info("stage %s done in %.2fs", name, ctx.timings[name])
+        if on_stage is not None:
+            on_stage(name, ctx.timings[name])
+    return ctx
+
+
+def _finite(metrics: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in metrics.items():
+        if isinstance(value, float) and not np.isfinite(value):
+            continue
+        out[key] = value
+    return out
+
+
+# ---- evaluation behind `gnn-neo4j train` -------------------------------------------------------------------------
+@dataclass
+class Comparison:
+    """Metrics of the trained model and every baseline on the same held-out data."""
+
+    source: str
+    results: dict[str, dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+    train_result: Any = None
+
+
+def compare_synthetic(options: RunOptions, mapping: Mapping, size: str, seeds: Sequence[int],
+                      runner: GraphRunner | None = None) -> Comparison:
+    """Train on seed 1, early-stop on seed 2, evaluate the model and all baselines on seed 3 (different graphs)."""
+    from gnn_neo4j.evaluation import compare_on_test
+    from gnn_neo4j.synthetic import generate_splits
+    from gnn_neo4j.training import fit
+
+    train_env, val_env, test_env = generate_splits(tuple(seeds), size=size)
+    train, val, test = (from_property_graph(env.graph, mapping) for env in (train_env, val_env, test_env))
+    result = fit(train, val, train_config(options), mapping=mapping)
+    extra, notes = _gds_baseline(runner, [train], test, mapping, options.seed)
+    results = compare_on_test({options.model_type: result}, train, test, test_env.ground_truth, extra=extra,
+                              k=options.k, max_hops=options.max_hops, seed=options.seed)
+    return Comparison(f"synthetic {size}, seeds train/val/test = {tuple(seeds)}", results, notes, result)
+
+
+def compare_on_graph(options: RunOptions, mapping: Mapping, data: AttackGraphData,
+                     runner: GraphRunner | None = None) -> Comparison:
+    """Disjoint labelled-edge splits of one real graph: train / validation / held-out test edges."""
+    from gnn_neo4j.baselines import run_baselines
+    from gnn_neo4j.evaluation import evaluate_edge_probabilities
+    from gnn_neo4j.training import fit, score_graph, split_labelled_edges
+
+    if int(data.labelled_mask.sum()) < 10:
+        raise GnnError(
+            f"only {int(data.labelled_mask.sum())} labelled attack edges ('{mapping.label_property}' outcomes or "
+            "analyst feedback): too few for a held-out evaluation; record outcomes or feedback first"
+        )
+    train, val, test = split_labelled_edges(data, TEST_SPLIT, seed=options.seed)
+    result = fit(train, val, train_config(options), mapping=mapping)
+    edge_prob, _ = score_graph(result.model, result.spec, test)
+    results = {options.model_type: evaluate_edge_probabilities(options.model_type, test, None, edge_prob)}
+    results[options.model_type]["training_seconds"] = result.training_seconds
+    results[options.model_type]["epochs_to_convergence"] = result.epochs_to_convergence
+    for name, scores in run_baselines(train, test, max_hops=options.max_hops, seed=options.seed, mapping=mapping).items():
+        results[name] = evaluate_edge_probabilities(name, test, None, scores.edge_prob)
+    extra, notes = _gds_baseline(runner, [train], test, mapping, options.seed)
+    for name, (prob, _) in extra.items():
+        results[name] = evaluate_edge_probabilities(name, test, None, prob)
+    notes.append("no ground truth for a real graph: path and risk metrics need a synthetic graph (--source synthetic)")
+    return Comparison(f"current graph, disjoint labelled-edge splits {TEST_SPLIT}", results, notes, result)
+
+
+def _gds_baseline(runner: GraphRunner | None, train: list[AttackGraphData], test: AttackGraphData,
+                  mapping: Mapping, seed: int) -> tuple[dict[str, tuple[np.ndarray, None]], list[str]]:
+    if runner is None:
+        return {}, ["GDS GraphSAGE + LR baseline skipped: no Neo4j with GDS configured"]
+    from gnn_neo4j.gds_baseline import gds_graphsage_lr
+
+    edge_prob, _ = gds_graphsage_lr(runner, train, test, mapping, seed=seed)
+    return {"gds_graphsage_lr": (edge_prob, None)}, []
