@@ -70,6 +70,7 @@ def _register() -> None:
     main.add_command(learn.train)
     main.add_command(learn.run)
     main.add_command(learn.score)
+    main.add_command(learn.daemon)
 
 
 _register()

@@ -185,3 +185,24 @@ def score(settings: Settings, model_dir: Path, export_method: str, k: int, max_h
 
     options = RunOptions(export_method=export_method, k=k, max_hops=max_hops, model_dir=model_dir)
     _print_run(_run_pipeline(settings, options, RUN_STAGES), as_json)
+
+
+@click.command()
+@click.option("--interval", "interval_minutes", type=float, default=60.0, show_default=True, help="Minutes between runs.")
+@click.option("--max-runs", type=int, default=None, help="Stop after this many runs (default: run until stopped).")
+@click.option("--model", "model_type", type=click.Choice(["graphsage", "gat"]), default="graphsage", show_default=True)
+@click.option("--export-method", type=click.Choice(["gds", "cypher"]), default="gds", show_default=True)
+@_hyperparameter_options
+@pass_settings
+def daemon(settings: Settings, interval_minutes: float, max_runs: int | None, model_type: str, export_method: str,
+           **params: Any) -> None:
+    """Rescore on a schedule: export -> train -> score -> write back -> clean up, one run at a time."""
+    from gnn_neo4j.daemon import run_daemon
+    from gnn_neo4j.pipeline import RunOptions
+
+    options = RunOptions(model_type=model_type, export_method=export_method, save_dir=settings.data_dir / "models",
+                         train_overrides=_overrides(params))
+    ok = run_daemon(settings, options, interval_minutes, max_runs)
+    click.echo(f"daemon stopped after {ok} successful run(s)")
+    if max_runs is not None and ok < max_runs:
+        raise SystemExit(1)

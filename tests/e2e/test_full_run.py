@@ -49,3 +49,12 @@ def test_generate_run_query_and_rescore(runner, cli_env, neo4j_settings):
     assert generations == [second["generation"]]
     # same model, same graph: same scores
     assert runner.read("CALL gnn.topRisks(3) YIELD id, risk RETURN id, risk") == top
+
+
+def test_daemon_runs_scheduled_cycles(runner, cli_env):
+    _invoke(["generate", "--size", "small", "--seed", "9", "--load"], cli_env)
+    output = _invoke(["daemon", "--interval", "0.01", "--max-runs", "2", "--epochs", "5", "--patience", "2",
+                      "--export-method", "cypher"], cli_env)
+    assert "after 2 successful run(s)" in output
+    runs = runner.read("MATCH (r:GnnRun) RETURN r.status AS s ORDER BY r.generation")
+    assert [r["s"] for r in runs] == ["complete", "complete"]
