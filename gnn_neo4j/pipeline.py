@@ -40,8 +40,15 @@ class RunOptions:
     risk_trials: int = 1024
     seed: int = 0
     model_dir: Path | None = None  # score with this saved model instead of training
+    use_champion: bool = False     # score with models:/<registered_model>@champion instead of training
     save_dir: Path | None = None   # where a trained model is saved
     train_overrides: dict[str, Any] = field(default_factory=dict)
+    track: bool = True             # MLflow run + registry (sqlite under the data dir by default)
+    registered_model: str = "attack_path_scorer"
+    promote: bool = True           # a registered model that passed the gate becomes champion
+    gate_min_auc_roc: float = 0.55  # evaluation gate on the held-out test edges
+    tune_trials: int = 0           # Optuna trials before the final training (0 = no tuning)
+    tune_max_epochs: int | None = None
 
 
 @dataclass
@@ -88,38 +95,135 @@ def export_stage(ctx: RunContext) -> None:
 
 
 def train_stage(ctx: RunContext) -> None:
-    """Train on disjoint labelled-edge splits of the exported graph (or load a saved model)."""
-    from gnn_neo4j.evaluation import evaluate_edge_probabilities
-    from gnn_neo4j.training import fit, load_model, save_model, score_graph, split_labelled_edges
+    """Train on disjoint labelled-edge splits of the exported graph, track it, gate it, register it.
 
-    if ctx.options.model_dir is not None:
-        ctx.result = load_model(ctx.options.model_dir)
+    Or, with ``model_dir`` / ``use_champion``, load a model instead. Policy when the new model fails the
+    evaluation gate: it is not registered; the run scores with the current champion if there is one, else with
+    the new model under an ``unregistered-...`` version (and says so).
+    """
+    from gnn_neo4j.training import load_model
+
+    options = ctx.options
+    if options.model_dir is not None:
+        ctx.result = load_model(options.model_dir)
         ctx.model_version = model_version_of(ctx.result)
         return
-    data = ctx.data
-    if int(data.labelled_mask.sum()) >= len(TEST_SPLIT) * 2:
-        train, val, test = split_labelled_edges(data, TEST_SPLIT, seed=ctx.options.seed)
-    elif ctx.mapping.priors():
-        train, val, test = data, None, None  # prior-only weak labels: fit splits them itself; no held-out outcomes
+    if options.use_champion:
+        from gnn_neo4j.tracking import MLflowTracker
+
+        ctx.result, version = MLflowTracker.from_settings(ctx.settings).load_model(options.registered_model)
+        ctx.model_version = f"{options.registered_model}/{version}"
+        return
+    train, val, test = _labelled_splits(ctx)
+    config = train_config(options)
+    if options.tune_trials > 0 and val is not None:
+        config = _tuned_config(ctx, train, val, config)
+    if options.track:
+        _train_tracked(ctx, train, val, test, config)
     else:
-        raise GnnError(
-            f"no training labels: the graph has no '{ctx.mapping.label_property}' outcomes or analyst feedback and "
-            f"mapping {ctx.mapping.name!r} defines no priors - nothing honest to train on"
-        )
+        _train_plain(ctx, train, val, test, config)
+
+
+def _labelled_splits(ctx: RunContext):
+    data, mapping = ctx.data, ctx.mapping
+    if int(data.labelled_mask.sum()) >= len(TEST_SPLIT) * 2:
+        from gnn_neo4j.training import split_labelled_edges
+
+        return split_labelled_edges(data, TEST_SPLIT, seed=ctx.options.seed)
+    if mapping.priors():
+        return data, None, None  # prior-only weak labels: no held-out outcomes to evaluate on
+    raise GnnError(
+        f"no training labels: the graph has no '{mapping.label_property}' outcomes or analyst feedback and "
+        f"mapping {mapping.name!r} defines no priors - nothing honest to train on"
+    )
+
+
+def _fit(ctx: RunContext, train, val, config):
+    from gnn_neo4j.training import fit
+
     try:
-        ctx.result = fit(train, val, train_config(ctx.options), mapping=ctx.mapping)
+        return fit(train, val, config, mapping=ctx.mapping)
     except ValueError as exc:
         if "no training labels" in str(exc):
             raise GnnError(str(exc)) from exc
         raise
-    ctx.model_version = model_version_of(ctx.result)
+
+
+def _held_out(ctx: RunContext, result, test) -> dict[str, Any]:
+    from gnn_neo4j.evaluation import evaluate_edge_probabilities
+    from gnn_neo4j.training import score_graph
+
+    if test is None:
+        return {}
+    edge_prob, _ = score_graph(result.model, result.spec, test)
+    held_out = evaluate_edge_probabilities(ctx.options.model_type, test, None, edge_prob)
+    return {f"test_{k}": v for k, v in held_out.items() if isinstance(v, (int, float)) and k not in ("k", "max_hops")}
+
+
+def _tuned_config(ctx: RunContext, train, val, config):
+    from gnn_neo4j.training import TrainConfig
+    from gnn_neo4j.tuning import GNNHyperparameterOptimizer
+
+    tracker = None
+    if ctx.options.track:
+        from gnn_neo4j.tracking import MLflowTracker
+
+        tracker = MLflowTracker.from_settings(ctx.settings)
+    study = f"run-{ctx.options.model_type}-{ctx.mapping.name}"
+    with GNNHyperparameterOptimizer(ctx.options.model_type, storage=ctx.settings.optuna_storage_url, study_name=study,
+                                    seed=ctx.options.seed, tracker=tracker) as optimizer:
+        summary = optimizer.optimize(train, val, n_trials=ctx.options.tune_trials,
+                                     max_epochs=ctx.options.tune_max_epochs, mapping=ctx.mapping)
+    ctx.metrics["tuning"] = {"study": study, "best_score": summary.get("best_score"), "n_trials": summary.get("n_trials")}
+    if not summary.get("best_config"):
+        return config
+    return TrainConfig.from_dict(summary["best_config"])
+
+
+def _train_plain(ctx: RunContext, train, val, test, config) -> None:
+    from gnn_neo4j.training import save_model
+
+    ctx.result = _fit(ctx, train, val, config)
     ctx.metrics["label_counts"] = dict(ctx.result.label_counts)
-    if test is not None:
-        edge_prob, _ = score_graph(ctx.result.model, ctx.result.spec, test)
-        held_out = evaluate_edge_probabilities(ctx.options.model_type, test, None, edge_prob)
-        ctx.metrics.update({f"test_{k}": v for k, v in held_out.items() if isinstance(v, (int, float))})
+    ctx.metrics.update(_held_out(ctx, ctx.result, test))
+    ctx.model_version = f"unregistered-{model_version_of(ctx.result)}"
     if ctx.options.save_dir is not None:
         save_model(ctx.result, ctx.options.save_dir / ctx.model_version)
+
+
+def _train_tracked(ctx: RunContext, train, val, test, config) -> None:
+    from gnn_neo4j.tracking import MLflowTracker, evaluation_gate
+    from gnn_neo4j.training import save_model
+
+    options = ctx.options
+    tracker = MLflowTracker.from_settings(ctx.settings)
+    with tracker.start_run(run_name=f"train-{options.model_type}", tags={"mapping": ctx.mapping.name}) as run_id:
+        tracker.log_model_parameters(config)
+        result = _fit(ctx, train, val, config)
+        tracker.log_metric_history(result.history)
+        held_out = _held_out(ctx, result, test)
+        tracker.log_training_metrics({**held_out, "training_seconds": result.training_seconds,
+                                      "epochs_to_convergence": result.epochs_to_convergence})
+        tracker.log_pytorch_model(result)
+        gate = evaluation_gate(held_out, minimums={"test_auc_roc": options.gate_min_auc_roc})
+        ctx.metrics.update({"label_counts": dict(result.label_counts), **held_out, "mlflow_run_id": run_id,
+                            "gate_passed": bool(gate)})
+        if gate:
+            version = tracker.register_model(options.registered_model, run_id=run_id, gate=gate,
+                                             tags={"mapping": ctx.mapping.name, "model_type": options.model_type})
+            if options.promote:
+                tracker.promote(options.registered_model, version)
+            ctx.result, ctx.model_version = result, f"{options.registered_model}/{version}"
+        elif tracker.alias_version(options.registered_model, "champion") is not None:
+            log.warning("new model failed the evaluation gate (%s); scoring with the champion", gate)
+            ctx.result, version = tracker.load_model(options.registered_model)
+            ctx.model_version = f"{options.registered_model}/{version}"
+        else:
+            log.warning("new model failed the evaluation gate (%s) and there is no champion; scoring with the "
+                        "unregistered model", gate)
+            ctx.result, ctx.model_version = result, f"unregistered-{model_version_of(result)}"
+    if options.save_dir is not None:
+        save_model(ctx.result, options.save_dir / ctx.model_version.replace("/", "-"))
 
 
 def score_stage(ctx: RunContext) -> None:

@@ -287,6 +287,7 @@ class MLflowTracker:
                   tags: Mapping[str, Any] | None = None, *, run_id: str | None = None) -> Iterator[str]:
         """Open an MLflow run for the duration of a ``with`` block and make it the active run.
 
+        Sets MLflow's process-wide tracking URI to this tracker's (MLflow exports it as ``$MLFLOW_TRACKING_URI``).
         The run ends ``FINISHED`` when the block completes, ``KILLED`` on ``KeyboardInterrupt`` and ``FAILED`` on
         any other exception (which propagates).
 
@@ -299,8 +300,10 @@ class MLflowTracker:
         Yields:
             The run id.
         """
+        # MLflow's fluent runs (nesting, Optuna's callback) use the process-wide tracking URI; MLflow also mirrors
+        # it into $MLFLOW_TRACKING_URI for child processes.
         mlflow.set_tracking_uri(self.tracking_uri)
-        safe_tags = {k: str(v) for k, v in self._safe(tags or {}, "tag").items()}
+        safe_tags = {k: str(v) for k, v in self._safe(tags or {}, "tag").items() if v is not None}
         if run_id is not None:
             active = mlflow.start_run(run_id=run_id, nested=nested)
             if safe_tags:
@@ -745,10 +748,12 @@ class MLflowTracker:
         version = self.alias_version(model_name, alias)
         if version is None:
             raise TrackingError(f"no model {model_name}@{alias} in the registry at {redact_url(self.tracking_uri)}")
-        # Download by the resolved version, so a concurrent alias move cannot mix two versions.
+        # Download the resolved version's own source (not models:/ again, which would go through MLflow's
+        # process-wide registry URI), so neither another registry nor a concurrent alias move can interfere.
+        source = self.client.get_model_version_download_uri(model_name, str(version))
         with tempfile.TemporaryDirectory(prefix="gnn-model-") as tmp, _no_download_progress():
-            local = mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{model_name}/{version}",
-                                                        dst_path=tmp, tracking_uri=self.tracking_uri)
+            local = mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=tmp,
+                                                        tracking_uri=self.tracking_uri)
             result = training.load_model(local)
         log.info("loaded %s@%s (version %d)", model_name, alias, version)
         return result, version

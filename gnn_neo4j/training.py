@@ -79,7 +79,7 @@ class TrainConfig:
         num_heads: GAT attention heads (must divide ``hidden_dim``; ignored by GraphSAGE).
         dropout: dropout rate.
         learning_rate: Adam learning rate.
-        weight_decay: Adam L2 penalty.
+        weight_decay: Adam L2 penalty (coupled weight decay).
         batch_size: labelled edges per mini-batch (LinkNeighborLoader); ``None`` trains full-batch.
         epochs: maximum epochs (edge model; the node-risk head distillation gets the same budget).
         patience: epochs without validation improvement before early stopping.
@@ -230,17 +230,12 @@ def split_labelled_edges(data: AttackGraphData, fractions: Sequence[float] = (0.
     if len(labelled) < len(shares):
         raise ValueError(f"{len(labelled)} labelled edges cannot be split {len(shares)} ways")
     order = np.random.default_rng(seed).permutation(labelled)
-    bounds = np.round(np.cumsum(shares) * len(order)).astype(np.int64)
-    bounds[-1] = len(order)
-    starts = np.concatenate(([0], bounds[:-1]))
-    parts = []
-    for lo, hi in zip(starts, bounds):
-        hi = max(hi, lo + 1)
-        parts.append(order[lo:hi])
-    # Re-balance if rounding left a later split empty.
-    assigned = np.concatenate(parts)
-    if len(np.unique(assigned)) != len(assigned) or any(len(p) == 0 for p in parts):
-        parts = np.array_split(order, len(shares))
+    counts = np.maximum(1, np.round(shares * len(order)).astype(np.int64))
+    while counts.sum() > len(order):
+        counts[np.argmax(counts)] -= 1
+    while counts.sum() < len(order):
+        counts[np.argmax(shares * len(order) - counts)] += 1
+    parts = np.split(order, np.cumsum(counts)[:-1])
     splits = []
     for part in parts:
         keep = np.zeros(data.num_edges, dtype=bool)
@@ -449,7 +444,7 @@ def train_epoch(model: AttackPathModel, batches: EncodedGraph | Iterable[Data], 
         optimizer.zero_grad()
         h = model.encode(g.x, g.edge_index, g.edge_attr)
         index = g.target_index
-        logits = model.edge_logits(h, g.edge_index[:, index], g.edge_attr[index])
+        logits = model.edge_logits(h, g.x, g.edge_index[:, index], g.edge_attr[index])
         loss = _weighted_bce(logits, g.target, g.weight)
         loss.backward()
         optimizer.step()
@@ -464,7 +459,7 @@ def train_epoch(model: AttackPathModel, batches: EncodedGraph | Iterable[Data], 
         weight = graph.weight[position.cpu()].to(device)
         optimizer.zero_grad()
         h = model.encode(batch.x, batch.edge_index, batch.edge_attr)
-        logits = model.edge_logits(h, batch.edge_label_index, graph.edge_attr[edge_ids.cpu()].to(device))
+        logits = model.edge_logits(h, batch.x, batch.edge_label_index, graph.edge_attr[edge_ids.cpu()].to(device))
         loss = _weighted_bce(logits, batch.edge_label.float(), weight)
         loss.backward()
         optimizer.step()
@@ -490,7 +485,7 @@ def evaluate(model: AttackPathModel, graph: EncodedGraph, threshold: float = 0.5
     model.eval()
     h = model.encode(graph.x, graph.edge_index, graph.edge_attr)
     index = graph.target_index
-    logits = model.edge_logits(h, graph.edge_index[:, index], graph.edge_attr[index])
+    logits = model.edge_logits(h, graph.x, graph.edge_index[:, index], graph.edge_attr[index])
     result = {"loss": float(_weighted_bce(logits, graph.target, graph.weight)) if len(index) else math.nan}
     hard = graph.hard.cpu().numpy()
     prob = torch.sigmoid(logits).cpu().numpy().astype(np.float64)[hard]
@@ -652,8 +647,7 @@ def fit(
 
     with _Deterministic(device):
         torch.manual_seed(config.seed)
-        model = AttackPathModel(config.model_type, spec.node_dim, spec.edge_dim, config.hidden_dim,
-                                config.num_layers, config.dropout, config.num_heads).to(device)
+        model = build_model(config, spec).to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
         train_dev, val_dev = train.to(device), val.to(device)
         loader = None
@@ -698,6 +692,12 @@ def fit(
                        mini_batch=loader is not None)
 
 
+def build_model(config: TrainConfig, spec: FeatureSpec) -> AttackPathModel:
+    """The `AttackPathModel` for a config and a feature spec (one edge scorer per relationship type of the spec)."""
+    return AttackPathModel(config.model_type, spec.node_dim, spec.edge_dim, config.hidden_dim, config.num_layers,
+                           config.dropout, config.num_heads, num_relations=len(spec.rel_types) + 1)
+
+
 def _label_property(mapping: Mapping | None) -> str:
     return (mapping.label_property if mapping is not None else None) or "exploited"
 
@@ -710,7 +710,7 @@ def _feedback_property(mapping: Mapping | None) -> str:
 def _edge_probabilities(model: AttackPathModel, graph: EncodedGraph) -> np.ndarray:
     model.eval()
     h = model.encode(graph.x, graph.edge_index, graph.edge_attr)
-    return torch.sigmoid(model.edge_logits(h, graph.edge_index, graph.edge_attr)).cpu().numpy().astype(np.float64)
+    return torch.sigmoid(model.edge_logits(h, graph.x, graph.edge_index, graph.edge_attr)).cpu().numpy().astype(np.float64)
 
 
 def _risk_targets(model: AttackPathModel, graphs: list[AttackGraphData], encoded: EncodedGraph,
@@ -928,8 +928,7 @@ def load_model(directory: str | Path) -> TrainResult:
         state = backend.load_file(str(weights_path))
     else:
         state = torch.load(weights_path, map_location="cpu", weights_only=True)
-    model = AttackPathModel(config.model_type, spec.node_dim, spec.edge_dim, config.hidden_dim, config.num_layers,
-                            config.dropout, config.num_heads)
+    model = build_model(config, spec)
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:

@@ -191,6 +191,8 @@ def route_optuna_logging() -> None:
     handler, so the application's logging configuration (e.g. the CLI's ``-v``) decides what is shown."""
     optuna.logging.disable_default_handler()
     optuna.logging.enable_propagation()
+    # Optuna pins its logger at INFO; NOTSET lets the records follow the root logger's level instead.
+    logging.getLogger("optuna").setLevel(logging.NOTSET)
 
 
 def trial_summary(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
@@ -298,7 +300,7 @@ class GNNHyperparameterOptimizer:
             The study.
 
         Raises:
-            TuningError: the existing study was created for another model type or objective.
+            TuningError: the existing study was created for another model type or objective, or not by gnn-neo4j.
         """
         storage = self._rdb_storage()
         if sampler_seed is None:
@@ -311,6 +313,10 @@ class GNNHyperparameterOptimizer:
                                     sampler=optuna.samplers.TPESampler(seed=sampler_seed), pruner=pruner,
                                     load_if_exists=True)
         attrs = study.user_attrs
+        if not attrs and (study.direction != optuna.study.StudyDirection.MAXIMIZE
+                          or study.get_trials(deepcopy=False)):
+            raise TuningError(f"study {self.study_name!r} in {self.storage_display} was not created by gnn-neo4j; "
+                              "choose another study name")
         if not attrs:
             study.set_user_attr("model_type", self.model_type)
             study.set_user_attr("objective", OBJECTIVE_METRIC)
@@ -325,11 +331,17 @@ class GNNHyperparameterOptimizer:
         return [trial_summary(t) for t in self.study().get_trials(deepcopy=False)]
 
     def close(self) -> None:
-        """Release the storage's database connections."""
+        """Release the storage's database connections (the optimizer reconnects if used again)."""
         if self._storage is not None:
             self._storage.remove_session()
             self._storage.engine.dispose()
             self._storage = None
+
+    def __enter__(self) -> "GNNHyperparameterOptimizer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- optimisation -----------------------------------------------------------------------------------------
 
@@ -379,6 +391,7 @@ class GNNHyperparameterOptimizer:
         if n_trials < 1:
             raise TuningError(f"n_trials must be >= 1, got {n_trials}")
         began = time.perf_counter()
+        self.best_result = None
         study = self.study()
         finished = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
         remaining = max(0, n_trials - finished)
@@ -412,8 +425,12 @@ class GNNHyperparameterOptimizer:
             value = result.metrics.get(OBJECTIVE_METRIC, math.nan)
             if value is None or math.isnan(value):
                 raise TuningError(f"trial {trial.number}: {OBJECTIVE_METRIC} is undefined on the validation graphs")
-            finals[trial.number] = {**result.metrics, "training_seconds": result.training_seconds,
-                                    "best_epoch": result.best_epoch, "epochs_run": result.epochs_run}
+            # The kept epoch's validation metrics are already on the per-epoch curves (at step best_epoch) and the
+            # objective is logged by the callback; add only what the curves lack.
+            curve_keys = set(history[0]) if history else set()
+            finals[trial.number] = {**{k: v for k, v in result.metrics.items() if k not in curve_keys},
+                                    "training_seconds": result.training_seconds, "best_epoch": result.best_epoch,
+                                    "epochs_run": result.epochs_run}
             if not best_local or value > best_local["value"]:
                 best_local.update(value=value, number=trial.number, result=result)
             return float(value)
@@ -429,7 +446,7 @@ class GNNHyperparameterOptimizer:
                 else:
                     self.tracker.log_metric_history(history, step_key="epoch", run_id=trial_run)
                     self.tracker.log_training_metrics(final, run_id=trial_run)
-            log.info("trial %d %s: value %s, params %s", trial.number, trial.state.name, trial.value, trial.params)
+            log.debug("trial %d %s: value %s, params %s", trial.number, trial.state.name, trial.value, trial.params)
             if on_trial is not None:
                 on_trial(trial_summary(trial))
 
@@ -444,9 +461,8 @@ class GNNHyperparameterOptimizer:
                 callbacks.append(self.tracker.optuna_callback(MLFLOW_OBJECTIVE_METRIC))
             callbacks.append(after_trial)
             if remaining:
-                with _optuna_experimental():
-                    study.optimize(objective, n_trials=remaining, timeout=timeout, callbacks=callbacks,
-                                   gc_after_trial=False)
+                study.optimize(objective, n_trials=remaining, timeout=timeout, callbacks=callbacks,
+                               gc_after_trial=False)
             summary = self._summary(study, n_run=len(run_numbers))
             if test_data is not None and summary["best_trial"] is not None:
                 summary["test_metrics"] = self._evaluate_best(study, best_local, train_graphs, val_graphs, test_data,

@@ -58,7 +58,7 @@ pass_settings = click.make_pass_decorator(Settings)
 
 
 def _register() -> None:
-    from gnn_neo4j.cli import cypher, data, db, demo, doctor, learn, server
+    from gnn_neo4j.cli import cypher, data, db, demo, doctor, learn, models, server, tune
 
     main.add_command(server.server)
     main.add_command(doctor.doctor)
@@ -71,6 +71,8 @@ def _register() -> None:
     main.add_command(learn.run)
     main.add_command(learn.score)
     main.add_command(learn.daemon)
+    main.add_command(tune.tune)
+    main.add_command(models.models)
 
 
 _register()

@@ -158,32 +158,43 @@ def _print_run(summary: dict[str, Any], as_json: bool) -> None:
 @click.option("--k", default=5, show_default=True, help="ATTACK_PATHs written per crown jewel.")
 @click.option("--max-hops", default=8, show_default=True)
 @click.option("--seed", default=0, show_default=True)
+@click.option("--tune-trials", default=0, show_default=True, help="Optuna trials before the final training.")
+@click.option("--tune-max-epochs", type=int, default=None, help="Cap on epochs per tuning trial (CPU budget).")
+@click.option("--no-track", is_flag=True, help="No MLflow run/registry (the model is saved locally only).")
+@click.option("--no-promote", is_flag=True, help="Register as challenger only; keep the current champion.")
 @click.option("--json", "as_json", is_flag=True)
 @_hyperparameter_options
 @pass_settings
-def run(settings: Settings, model_type: str, export_method: str, k: int, max_hops: int, seed: int, as_json: bool,
-        **params: Any) -> None:
-    """One full cycle: export -> train -> score -> write back -> clean up."""
+def run(settings: Settings, model_type: str, export_method: str, k: int, max_hops: int, seed: int, tune_trials: int,
+        tune_max_epochs: int | None, no_track: bool, no_promote: bool, as_json: bool, **params: Any) -> None:
+    """One full cycle: export -> (tune) -> train -> score -> write back -> clean up.
+
+    The trained model is tracked in MLflow; if it passes the evaluation gate on held-out labelled edges it is
+    registered and (unless --no-promote) becomes the champion. Its registry version is stamped on every score.
+    """
     from gnn_neo4j.pipeline import RUN_STAGES, RunOptions
 
     options = RunOptions(model_type=model_type, export_method=export_method, k=k, max_hops=max_hops, seed=seed,
-                         save_dir=settings.data_dir / "models", train_overrides=_overrides(params))
+                         save_dir=settings.data_dir / "models", train_overrides=_overrides(params),
+                         tune_trials=tune_trials, tune_max_epochs=tune_max_epochs, track=not no_track,
+                         promote=not no_promote)
     _print_run(_run_pipeline(settings, options, RUN_STAGES), as_json)
 
 
 @click.command()
-@click.option("--model-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
-              help="A model saved by `train --save` or `run` (state_dict + config.json).")
+@click.option("--model-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A model saved by `train --save` or `run` (default: models:/attack_path_scorer@champion).")
 @click.option("--export-method", type=click.Choice(["gds", "cypher"]), default="gds", show_default=True)
 @click.option("--k", default=5, show_default=True)
 @click.option("--max-hops", default=8, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @pass_settings
-def score(settings: Settings, model_dir: Path, export_method: str, k: int, max_hops: int, as_json: bool) -> None:
-    """Score the current graph with a saved model and write a new generation back."""
+def score(settings: Settings, model_dir: Path | None, export_method: str, k: int, max_hops: int, as_json: bool) -> None:
+    """Score the current graph with the champion (or a saved model) and write a new generation back."""
     from gnn_neo4j.pipeline import RUN_STAGES, RunOptions
 
-    options = RunOptions(export_method=export_method, k=k, max_hops=max_hops, model_dir=model_dir)
+    options = RunOptions(export_method=export_method, k=k, max_hops=max_hops, model_dir=model_dir,
+                         use_champion=model_dir is None)
     _print_run(_run_pipeline(settings, options, RUN_STAGES), as_json)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import sys
 import time
 from typing import Any
 
@@ -51,8 +52,9 @@ def _check_storage_flag(storage: str | None) -> None:
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Stop starting trials after S seconds.")
 @click.option("--study", "study_name", help="Study to create or resume (default derived from model, source, size, "
                                             "seeds).")
-@click.option("--storage", help="Optuna RDB URL (default: $GNN_NEO4J_OPTUNA_STORAGE or sqlite:///<data-dir>/optuna.db); "
-                                "point many workers at one PostgreSQL URL to tune in parallel. No passwords here.")
+@click.option("--storage", help="Optuna RDB URL (default: $GNN_NEO4J_OPTUNA_STORAGE or "
+                                "sqlite:///<data-dir>/optuna.db); point many workers at one PostgreSQL URL to tune in "
+                                "parallel. No passwords here.")
 @click.option("--source", default="synthetic", show_default=True, type=click.Choice(SOURCES),
               help="Where the graphs come from. Only 'synthetic' (generated train/validation/test environments with "
                    "hidden ground truth) for now; tuning on the Neo4j export arrives with the pipeline.")
@@ -111,18 +113,18 @@ def tune(settings: Settings, model_type: str, n_trials: int, timeout: float | No
 
     with contextlib.ExitStack() as stack:
         stack.callback(optimizer.close)
-        bar = None
-        if not as_json:
-            bar = stack.enter_context(click.progressbar(length=n_trials, label=f"tuning {model_type} ({study_name})",
-                                                        file=click.get_text_stream("stderr")))
-            done = sum(1 for t in optimizer.trials() if t["state"] in ("COMPLETE", "PRUNED"))
-            bar.update(min(done, n_trials))
-
-        def on_trial(summary: dict) -> None:
-            if bar is not None and summary["state"] in ("COMPLETE", "PRUNED"):
-                bar.update(1)
-
         try:
+            bar = None
+            if not as_json:
+                bar = stack.enter_context(click.progressbar(length=n_trials, file=sys.stderr,
+                                                            label=f"tuning {model_type} ({study_name})"))
+                done = sum(1 for t in optimizer.trials() if t["state"] in ("COMPLETE", "PRUNED"))
+                bar.update(min(done, n_trials))
+
+            def on_trial(summary: dict) -> None:
+                if bar is not None and summary["state"] in ("COMPLETE", "PRUNED"):
+                    bar.update(1)
+
             result = optimizer.optimize(
                 graphs[0], graphs[1], graphs[2] if len(graphs) == 3 else None, n_trials=n_trials, timeout=timeout,
                 max_epochs=max_epochs, mapping=mapping,

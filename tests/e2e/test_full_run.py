@@ -26,7 +26,9 @@ def _invoke(args, env):
 
 def test_generate_run_query_and_rescore(runner, cli_env, neo4j_settings):
     _invoke(["generate", "--size", "small", "--seed", "8", "--load"], cli_env)
-    first = json.loads(_invoke(["run", "--epochs", "15", "--patience", "5", "--json"], cli_env).splitlines()[-1])
+    first = json.loads(_invoke(["run", "--tune-trials", "2", "--tune-max-epochs", "3", "--epochs", "15",
+                                "--patience", "5", "--json"], cli_env).splitlines()[-1])
+    assert first["metrics"]["tuning"]["n_trials"] == 2
     assert first["counts"]["written_nodes"] == first["counts"]["nodes"] > 0
     assert first["metrics"]["label_counts"]["outcome"] > 0
     assert 0.0 <= first["metrics"]["test_auc_roc"] <= 1.0
@@ -40,9 +42,12 @@ def test_generate_run_query_and_rescore(runner, cli_env, neo4j_settings):
                         "target.critical AS jewel, score")
     assert paths and all(p["entry"] and p["jewel"] and 0 < p["score"] <= 1 for p in paths)
 
-    # rescore with the saved model: a new generation replaces the old one, older paths are cleaned up
-    model_dir = neo4j_settings.data_dir / "models" / first["model_version"]
-    second = json.loads(_invoke(["score", "--model-dir", str(model_dir), "--json"], cli_env).splitlines()[-1])
+    assert first["model_version"].startswith("attack_path_scorer/") and first["metrics"]["gate_passed"] is True
+    listed = json.loads(_invoke(["models", "list", "--json"], cli_env))
+    assert any("champion" in v["aliases"] for v in listed)
+
+    # rescore with the champion from the registry: a new generation replaces the old one, old paths are cleaned up
+    second = json.loads(_invoke(["score", "--json"], cli_env).splitlines()[-1])
     assert second["generation"] == first["generation"] + 1
     assert second["model_version"] == first["model_version"]
     generations = runner.read("MATCH ()-[p:ATTACK_PATH]->() RETURN collect(DISTINCT p.generation) AS g")[0]["g"]
