@@ -14,8 +14,8 @@ Usage::
     python bench/bench_models.py --size small --epochs 50 --train-seeds 0   # quick look
     python bench/bench_models.py --json results.json  # also write every metric
 
-The GDS GraphSAGE + logistic-regression baseline needs a Neo4j server with GDS: it is skipped with a note unless
-NEO4J_URI is set and `gnn_neo4j.export` provides it.
+The GDS GraphSAGE + logistic-regression baseline (`gnn_neo4j.gds_baseline`) needs a Neo4j server with GDS: it is
+skipped with a note unless NEO4J_URI is set.
 """
 
 from __future__ import annotations
@@ -27,9 +27,13 @@ import math
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
-import torch
+# torch_geometric triggers torch's own jit.script deprecation notice at import; it says nothing about this run.
+warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated", category=FutureWarning)
+
+import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -39,21 +43,29 @@ from gnn_neo4j.mapping import load_mapping  # noqa: E402
 from gnn_neo4j.synthetic import SyntheticDataGenerator  # noqa: E402
 from gnn_neo4j.training import TrainConfig, fit  # noqa: E402
 
-# Chosen on the validation graph (seed 1) with `--select`; see the module docstring.
+# Chosen on the validation graph (seed 1, training seeds 0,3,4) - the test graph played no part. What mattered there:
+# mini-batch training (LinkNeighborLoader, 512 labelled edges per batch: many more optimizer steps than
+# full-batch epochs, with sampling noise as regulariser) cut the validation Brier score against the true edge
+# probabilities by about a third; dropout 0.3 + weight decay 1e-4 beat 0.1 / 1e-5; width/depth barely mattered.
 DEFAULTS = {
-    "graphsage": dict(hidden_dim=64, num_layers=2, dropout=0.3, learning_rate=3e-3, weight_decay=1e-4),
-    "gat": dict(hidden_dim=64, num_layers=2, num_heads=4, dropout=0.3, learning_rate=3e-3, weight_decay=1e-4),
+    "graphsage": dict(hidden_dim=64, num_layers=2, dropout=0.3, learning_rate=1e-3, weight_decay=1e-4,
+                      batch_size=512),
+    "gat": dict(hidden_dim=64, num_layers=2, num_heads=4, dropout=0.3, learning_rate=1e-3, weight_decay=1e-4,
+                batch_size=512),
 }
 GRID = {
     "graphsage": [
-        dict(hidden_dim=64, num_layers=2, dropout=0.3, learning_rate=3e-3, weight_decay=1e-4),
-        dict(hidden_dim=64, num_layers=2, dropout=0.1, learning_rate=3e-3, weight_decay=1e-5),
-        dict(hidden_dim=128, num_layers=3, dropout=0.3, learning_rate=1e-3, weight_decay=1e-4),
+        DEFAULTS["graphsage"],
+        dict(hidden_dim=64, num_layers=2, dropout=0.3, learning_rate=1e-3, weight_decay=1e-4, batch_size=256),
+        dict(hidden_dim=64, num_layers=2, dropout=0.3, learning_rate=3e-3, weight_decay=1e-4, batch_size=None,
+             epochs=300, patience=30),
     ],
     "gat": [
-        dict(hidden_dim=64, num_layers=2, num_heads=4, dropout=0.3, learning_rate=3e-3, weight_decay=1e-4),
-        dict(hidden_dim=64, num_layers=2, num_heads=4, dropout=0.1, learning_rate=3e-3, weight_decay=1e-5),
-        dict(hidden_dim=128, num_layers=3, num_heads=8, dropout=0.3, learning_rate=1e-3, weight_decay=1e-4),
+        DEFAULTS["gat"],
+        dict(hidden_dim=64, num_layers=2, num_heads=4, dropout=0.3, learning_rate=1e-3, weight_decay=1e-4,
+             batch_size=256),
+        dict(hidden_dim=64, num_layers=2, num_heads=4, dropout=0.3, learning_rate=3e-3, weight_decay=1e-4,
+             batch_size=None, epochs=300, patience=30),
     ],
 }
 COLUMNS = [
@@ -100,21 +112,22 @@ def _table(results: dict, columns: list, k: int) -> str:
     return "\n".join(lines)
 
 
-def _gds_baseline(test_env, test_data):
-    """Edge probabilities from the GDS GraphSAGE + LR baseline, or None with the reason printed."""
+def _gds_baseline(train, test, mapping, seed: int):
+    """``(edge_prob, training_seconds)`` of the GDS GraphSAGE + LR baseline, or None with the reason printed."""
     if not os.environ.get("NEO4J_URI"):
-        print("note: GDS GraphSAGE + logistic-regression baseline skipped: no Neo4j configured (set NEO4J_URI).")
+        print("note: GDS GraphSAGE + logistic-regression baseline skipped: no Neo4j configured "
+              "(set NEO4J_URI and NEO4J_PASSWORD for a server with GDS).")
         return None
+    from gnn_neo4j.db import GraphRunner
+    from gnn_neo4j.gds_baseline import gds_graphsage_lr
+    from gnn_neo4j.settings import load_settings
+
     try:
-        from gnn_neo4j import export
-    except ImportError as exc:
-        print(f"note: GDS baseline skipped: gnn_neo4j.export is not available ({exc}).")
+        with GraphRunner(load_settings()) as runner:
+            return gds_graphsage_lr(runner, train, test, mapping, seed=seed)
+    except Exception as exc:  # a benchmark reports a failed optional baseline and goes on
+        print(f"note: GDS GraphSAGE + logistic-regression baseline failed: {exc}")
         return None
-    runner = getattr(export, "gds_graphsage_baseline", None)
-    if runner is None:
-        print("note: GDS baseline skipped: gnn_neo4j.export has no gds_graphsage_baseline().")
-        return None
-    return runner(test_env, test_data)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,8 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-seeds", default="0,3,4,5,6", help="comma-separated training graph seeds")
     parser.add_argument("--val-seed", type=int, default=1)
     parser.add_argument("--test-seed", type=int, default=2)
-    parser.add_argument("--epochs", type=int, default=300)
-    parser.add_argument("--patience", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--patience", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0, help="training seed")
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--max-hops", type=int, default=8)
@@ -159,8 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         candidates = GRID[model_type] if args.select else [DEFAULTS[model_type]]
         best = None
         for params in candidates:
-            config = TrainConfig(model_type=model_type, epochs=args.epochs, patience=args.patience, seed=args.seed,
-                                 **params)
+            config = TrainConfig(**{"model_type": model_type, "epochs": args.epochs, "patience": args.patience,
+                                    "seed": args.seed, **params})
             result = fit(train, val, config, mapping=mapping)
             if args.select:
                 truth = PathTruth(val, val_env.ground_truth, args.k, args.max_hops)
@@ -178,11 +191,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{model_type}: {chosen[model_type]}; trained in {best[1].training_seconds:.1f}s "
               f"(best epoch {best[1].best_epoch} of {best[1].epochs_run}, labels {best[1].label_counts})")
 
-    gds = _gds_baseline(test_env, test)
-    extra = {"gds_graphsage_lr": gds} if gds is not None else None
+    gds = _gds_baseline(train, test, mapping, args.seed)
+    extra = {"gds_graphsage_lr": (gds[0], None)} if gds is not None else None
     began = time.perf_counter()
     results = compare_on_test(models, train, test, test_env.ground_truth, k=args.k, max_hops=args.max_hops,
                               seed=args.seed, extra=extra)
+    if gds is not None:
+        results["gds_graphsage_lr"]["training_seconds"] = gds[1]
     print(f"\nheld-out test graph (seed {args.test_seed}), K={args.k}, max_hops={args.max_hops}; "
           f"evaluated in {time.perf_counter() - began:.1f}s\n")
     print(_table(results, COLUMNS, args.k))

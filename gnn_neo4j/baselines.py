@@ -164,7 +164,8 @@ class EdgeFeatureClassifier:
         self.training_seconds = 0.0
 
     def _features(self, data: AttackGraphData) -> np.ndarray:
-        assert self.spec is not None
+        if self.spec is None:
+            raise RuntimeError("EdgeFeatureClassifier used before fit")
         x = self.spec.encode_nodes(data)
         edge_attr = self.spec.encode_edges(data)
         return np.concatenate([edge_attr, x[data.edge_src], x[data.edge_dst]], axis=1)

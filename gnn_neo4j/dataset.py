@@ -54,7 +54,9 @@ class AttackGraphData:
         entry_mask: whether each node is an entry point.
         crown_mask: whether each node is a crown jewel.
         mapping: name of the mapping the graph was read with.
-        prop_types: property name -> feature type (``numeric``, ``boolean``, ``categorical``) for node properties.
+        prop_types: property name -> feature type (``numeric``, ``boolean``, ``categorical``) for node properties;
+            a producer should fill it from the mapping (unlisted columns default to ``categorical`` for object arrays
+            and ``numeric`` otherwise, so booleans need listing).
         edge_prop_types: the same for edge properties.
         categories: property name -> categorical values the mapping declares (node and edge properties).
 

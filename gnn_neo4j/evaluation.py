@@ -35,6 +35,7 @@ import numpy as np
 from gnn_neo4j import metrics as metric_fns
 from gnn_neo4j.dataset import AttackGraphData
 from gnn_neo4j.ground_truth import GroundTruth
+from gnn_neo4j.mapping import Mapping
 from gnn_neo4j.paths import AttackGraph
 from gnn_neo4j.training import TrainResult, score_graph, monte_carlo_risk
 
@@ -302,6 +303,7 @@ def compare_on_test(
     max_hops: int = 8,
     n_trials: int = 1024,
     seed: int = 0,
+    mapping: Mapping | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Evaluate trained models and the baselines on the same held-out test graph.
 
@@ -316,6 +318,7 @@ def compare_on_test(
         max_hops: hop bound.
         n_trials: Monte Carlo trials.
         seed: seed of the Monte Carlo simulation and the classifier.
+        mapping: mapping for the edge-features-only classifier's feature spec (declared categorical values).
 
     Returns:
         name -> metrics dict, models first, then baselines.
@@ -330,7 +333,8 @@ def compare_on_test(
         log.info("evaluated %s: ndcg@%d %.3f, risk correlation %.3f", name, k, results[name]["ndcg_at_k"],
                  results[name]["risk_score_correlation"])
     if baselines:
-        for name, scores in baseline_fns.run_baselines(train_data, test_data, max_hops=max_hops, seed=seed).items():
+        for name, scores in baseline_fns.run_baselines(train_data, test_data, max_hops=max_hops, seed=seed,
+                                                              mapping=mapping).items():
             metrics = evaluate_edge_probabilities(name, test_data, ground_truth, scores.edge_prob, scores.node_risk,
                                                   k, max_hops, n_trials=n_trials, seed=seed, truth=truth)
             metrics["latency_ms"] = scores.latency_ms

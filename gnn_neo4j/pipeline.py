@@ -138,17 +138,6 @@ def _labelled_splits(ctx: RunContext):
     )
 
 
-def _fit(ctx: RunContext, train, val, config):
-    from gnn_neo4j.training import fit
-
-    try:
-        return fit(train, val, config, mapping=ctx.mapping)
-    except ValueError as exc:
-        if "no training labels" in str(exc):
-            raise GnnError(str(exc)) from exc
-        raise
-
-
 def _held_out(ctx: RunContext, result, test) -> dict[str, Any]:
     from gnn_neo4j.evaluation import evaluate_edge_probabilities
     from gnn_neo4j.training import score_graph
@@ -183,7 +172,7 @@ def _tuned_config(ctx: RunContext, train, val, config):
 def _train_plain(ctx: RunContext, train, val, test, config) -> None:
     from gnn_neo4j.training import save_model
 
-    ctx.result = _fit(ctx, train, val, config)
+    ctx.result = _fit_or_refuse(train, val, config, ctx.mapping)
     ctx.metrics["label_counts"] = dict(ctx.result.label_counts)
     ctx.metrics.update(_held_out(ctx, ctx.result, test))
     ctx.model_version = f"unregistered-{model_version_of(ctx.result)}"
@@ -199,7 +188,7 @@ def _train_tracked(ctx: RunContext, train, val, test, config) -> None:
     tracker = MLflowTracker.from_settings(ctx.settings)
     with tracker.start_run(run_name=f"train-{options.model_type}", tags={"mapping": ctx.mapping.name}) as run_id:
         tracker.log_model_parameters(config)
-        result = _fit(ctx, train, val, config)
+        result = _fit_or_refuse(train, val, config, ctx.mapping)
         tracker.log_metric_history(result.history)
         held_out = _held_out(ctx, result, test)
         tracker.log_training_metrics({**held_out, "training_seconds": result.training_seconds,
@@ -326,19 +315,28 @@ def compare_on_graph(options: RunOptions, mapping: Mapping, data: AttackGraphDat
     """Disjoint labelled-edge splits of one real graph: train / validation / held-out test edges."""
     from gnn_neo4j.baselines import run_baselines
     from gnn_neo4j.evaluation import evaluate_edge_probabilities
-    from gnn_neo4j.training import fit, score_graph, split_labelled_edges
+    from gnn_neo4j.training import score_graph, split_labelled_edges
 
-    if int(data.labelled_mask.sum()) < 10:
-        raise GnnError(
-            f"only {int(data.labelled_mask.sum())} labelled attack edges ('{mapping.label_property}' outcomes or "
-            "analyst feedback): too few for a held-out evaluation; record outcomes or feedback first"
-        )
+    labelled = int(data.labelled_mask.sum())
+    if labelled < 10:
+        if not mapping.priors():
+            raise GnnError(
+                f"no training labels: {labelled} labelled attack edges ('{mapping.label_property}' outcomes or analyst "
+                f"feedback) and mapping {mapping.name!r} defines no priors - nothing honest to train on"
+            )
+        result = _fit_or_refuse(data, None, train_config(options), mapping)
+        summary = {"model": options.model_type, "labelled_edges": labelled, "label_counts": dict(result.label_counts),
+                   "training_seconds": result.training_seconds, "epochs_to_convergence": result.epochs_to_convergence}
+        return Comparison("current graph, no held-out outcomes", {options.model_type: summary}, [
+            f"only {labelled} labelled edges: trained on the mapping's priors (weak labels); a held-out evaluation "
+            "needs outcomes ('exploited') or analyst feedback (gnn.feedback)"], result)
     train, val, test = split_labelled_edges(data, TEST_SPLIT, seed=options.seed)
-    result = fit(train, val, train_config(options), mapping=mapping)
+    result = _fit_or_refuse(train, val, train_config(options), mapping)
     edge_prob, _ = score_graph(result.model, result.spec, test)
     results = {options.model_type: evaluate_edge_probabilities(options.model_type, test, None, edge_prob)}
     results[options.model_type]["training_seconds"] = result.training_seconds
     results[options.model_type]["epochs_to_convergence"] = result.epochs_to_convergence
+    results[options.model_type]["label_counts"] = dict(result.label_counts)
     for name, scores in run_baselines(train, test, max_hops=options.max_hops, seed=options.seed, mapping=mapping).items():
         results[name] = evaluate_edge_probabilities(name, test, None, scores.edge_prob)
     extra, notes = _gds_baseline(runner, [train], test, mapping, options.seed)
@@ -346,6 +344,18 @@ def compare_on_graph(options: RunOptions, mapping: Mapping, data: AttackGraphDat
         results[name] = evaluate_edge_probabilities(name, test, None, prob)
     notes.append("no ground truth for a real graph: path and risk metrics need a synthetic graph (--source synthetic)")
     return Comparison(f"current graph, disjoint labelled-edge splits {TEST_SPLIT}", results, notes, result)
+
+
+def _fit_or_refuse(train, val, config, mapping: Mapping):
+    """`training.fit`, with its "no training labels" refusal turned into a user-facing GnnError."""
+    from gnn_neo4j.training import fit
+
+    try:
+        return fit(train, val, config, mapping=mapping)
+    except ValueError as exc:
+        if "no training labels" in str(exc):
+            raise GnnError(str(exc)) from exc
+        raise
 
 
 def _gds_baseline(runner: GraphRunner | None, train: list[AttackGraphData], test: AttackGraphData,

@@ -78,7 +78,7 @@ class TrainConfig:
         num_layers: message-passing layers.
         num_heads: GAT attention heads (must divide ``hidden_dim``; ignored by GraphSAGE).
         dropout: dropout rate.
-        learning_rate: Adam learning rate.
+        learning_rate: initial Adam learning rate (halved when validation stalls for ``patience // 4`` epochs).
         weight_decay: Adam L2 penalty (coupled weight decay).
         batch_size: labelled edges per mini-batch (LinkNeighborLoader); ``None`` trains full-batch.
         epochs: maximum epochs (edge model; the node-risk head distillation gets the same budget).
@@ -602,7 +602,8 @@ def fit(
 
     Args:
         train_data: training graph(s): several synthetic seeds, or one split of `split_labelled_edges`.
-        val_data: validation graph(s); ``None`` splits the training graphs' labelled edges 80/20 (seeded).
+        val_data: validation graph(s); ``None`` splits the training graphs' labelled edges 80/20 (seeded), or,
+            on graphs without any labelled edge, validates on the training graphs' prior targets.
         config: hyperparameters, seed and device.
         on_epoch: called after every epoch with ``(epoch, metrics)``; ``metrics`` holds ``train_loss`` and the
             validation metrics as ``val_loss``, ``val_auc_roc`` ... - an Optuna objective reports from here and may
@@ -625,9 +626,14 @@ def fit(
         raise ValueError("fit needs at least one training graph")
     val_graphs = _as_list(val_data)
     if not val_graphs:
-        pairs = [split_labelled_edges(g, (0.8, 0.2), seed=config.seed) for g in train_graphs]
-        train_graphs = [p[0] for p in pairs]
-        val_graphs = [p[1] for p in pairs]
+        if all(int(g.labelled_mask.sum()) >= 2 for g in train_graphs):
+            pairs = [split_labelled_edges(g, (0.8, 0.2), seed=config.seed) for g in train_graphs]
+            train_graphs = [p[0] for p in pairs]
+            val_graphs = [p[1] for p in pairs]
+        else:
+            # Nothing observed to hold out: only prior (weak) targets can exist, and they are the same everywhere.
+            log.warning("no labelled edges to hold out for validation; validating on the training graph's priors")
+            val_graphs = train_graphs
     if priors is None:
         priors = mapping.priors() if mapping is not None else {}
     spec = spec or FeatureSpec.fit(train_graphs, mapping)
@@ -649,6 +655,9 @@ def fit(
         torch.manual_seed(config.seed)
         model = build_model(config, spec).to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+        # Halve the learning rate when validation stalls for a quarter of the patience (settles noisy mini-batches).
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5,
+                                                               patience=max(1, config.patience // 4))
         train_dev, val_dev = train.to(device), val.to(device)
         loader = None
         if config.batch_size is not None:
@@ -668,6 +677,8 @@ def fit(
             if on_epoch is not None:
                 on_epoch(epoch, dict(record))
             score = _score(val_metrics, config.monitor)
+            if math.isfinite(score):
+                scheduler.step(score)
             if score > best_score:
                 best_score, best_epoch, best_metrics = score, epoch, val_metrics
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -710,7 +721,8 @@ def _feedback_property(mapping: Mapping | None) -> str:
 def _edge_probabilities(model: AttackPathModel, graph: EncodedGraph) -> np.ndarray:
     model.eval()
     h = model.encode(graph.x, graph.edge_index, graph.edge_attr)
-    return torch.sigmoid(model.edge_logits(h, graph.x, graph.edge_index, graph.edge_attr)).cpu().numpy().astype(np.float64)
+    logits = model.edge_logits(h, graph.x, graph.edge_index, graph.edge_attr)
+    return torch.sigmoid(logits).cpu().numpy().astype(np.float64)
 
 
 def _risk_targets(model: AttackPathModel, graphs: list[AttackGraphData], encoded: EncodedGraph,

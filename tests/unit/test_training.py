@@ -113,6 +113,8 @@ def test_refuses_to_train_without_labels_or_priors(graphs):
         fit(_unlabelled(graphs[0]), graphs[1], TrainConfig(**FAST), mapping=no_priors)
     with pytest.raises(ValueError, match="^no training labels"):
         fit(_unlabelled(graphs[0]), graphs[1], TrainConfig(**FAST), priors={})
+    with pytest.raises(ValueError, match="^no training labels"):
+        fit(_unlabelled(graphs[0]), None, TrainConfig(**FAST), mapping=no_priors)
 
 
 def test_config_is_validated():
@@ -170,15 +172,16 @@ def test_feature_spec_is_fitted_on_training_graphs_only(graphs, monkeypatch):
 # -- reproducibility ----------------------------------------------------------------------------------------
 
 
-def test_same_seed_same_weights_and_metrics(graphs):
-    config = TrainConfig(**FAST, seed=7)
+@pytest.mark.parametrize("model_type", ["graphsage", "gat"])
+def test_same_seed_same_weights_and_metrics(graphs, model_type):
+    config = TrainConfig(**FAST, seed=7, model_type=model_type)
     first = fit(graphs[0], graphs[1], config, mapping=MAPPING)
     second = fit(graphs[0], graphs[1], config, mapping=MAPPING)
     for key, value in first.model.state_dict().items():
         assert torch.equal(value, second.model.state_dict()[key]), key
     assert first.history == second.history
     assert json.dumps(first.metrics, sort_keys=True) == json.dumps(second.metrics, sort_keys=True)
-    other = fit(graphs[0], graphs[1], TrainConfig(**FAST, seed=8), mapping=MAPPING)
+    other = fit(graphs[0], graphs[1], TrainConfig(**FAST, seed=8, model_type=model_type), mapping=MAPPING)
     assert not torch.equal(other.model.edge_head.wide.weight, first.model.edge_head.wide.weight)
 
 
