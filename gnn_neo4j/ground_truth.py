@@ -96,7 +96,9 @@ def exploit_probability(
 
     ``p = 0.01 + 0.98 * sigmoid(logit)``, with a logit per relationship type built from the edge's own properties,
     the properties of both endpoints, attack-graph degrees (in-degree of the target, out-degree of the source, over
-    all attack edges) and a hidden per-node ``hardening`` factor (unobservable noise, standard deviation about 0.4).
+    all attack edges), the neighbourhood ``watch(v)`` = (share of v's attack in-neighbours that run EDR, among those
+    that have the property; 0.5 when none) - 0.5, and a hidden per-node ``hardening`` factor (unobservable noise,
+    standard deviation about 0.4). ``watch`` is graph context: it needs every in-neighbour, not just the endpoints.
     Below, ``s`` is the source node, ``t`` the target, ``pressure(v) = 1 - exp(-4 * epss_max(v))``; an input a
     node's kind does not have counts as 0, except patch_age (60 days), password_age (90 days) and rotation_age
     (365 days); ``[x]`` is 1 when x holds, else 0; port_risk, exposure, strength and reach are the lookup tables
@@ -108,7 +110,7 @@ def exploit_probability(
                            + 0.6 * log1p(patch_age(t) / 30) - 1.0        (stale patches)
                            - 1.2 * waf(s) * [port is a web port]         (a WAF on the fronting LB)
                            - 0.25 * log1p(in_degree(t))                  (busy services are watched)
-                           + 0.3 * [t is a DataStore] - hardening(t)
+                           + 0.3 * [t is a DataStore] - 2.5 * watch(t) - hardening(t)
         HOSTS              2.0 + 0.8 * run_as_root(t) + 0.6 * privileged(t) - 0.3 * hardening(t)
         ESCAPES_TO         -2.8 + 4.2 * privileged(s) + (1 - privileged(s)) * (
                                1.0 * run_as_root(s) + 1.6 * sigmoid((patch_age(t) - 150) / 40) - 1.3 * edr(t))
@@ -116,14 +118,16 @@ def exploit_probability(
         HAS_SESSION        -0.2 + exposure(session_type)                 (network logons cache nothing reusable)
                            + 0.9 * [os(s) = windows]
                            - 2.2 * edr(s) * sigmoid((90 - patch_age(s)) / 30)   (stale sensors fail)
-                           - 1.6 * mfa(t) + 0.35 * log1p(password_age(t) / 90) - 0.5 * hardening(t)
+                           - 1.6 * mfa(t) + 0.35 * log1p(password_age(t) / 90) - 2.0 * watch(s)
+                           - 0.5 * hardening(t)
         STORES_CREDENTIAL  -0.4 + strength(credential_type)
                            - 2.4 * mfa(t) * [password or hash]           (MFA defeats replayed secrets)
                            + 0.45 * log1p(password_age(t) / 120) - 0.9 * edr(s)
-                           - 0.5 * privileged(t) - 0.5 * hardening(t)
+                           - 0.5 * privileged(t) - 2.0 * watch(s) - 0.5 * hardening(t)
         MEMBER_OF          3.2 - 1.2 * privileged(t) * mfa(s) - 0.2 * hardening(t)   (PAM step-up on admin groups)
         ADMIN_TO           1.0 + 0.7 * privileged(s) - 1.4 * mfa(s) + 0.6 * [os(t) = windows]
-                           - 1.5 * edr(t) * critical(t) - 0.15 * log1p(out_degree(s)) - hardening(t)
+                           - 1.5 * edr(t) * critical(t) - 0.15 * log1p(out_degree(s)) - 2.5 * watch(t)
+                           - hardening(t)
         CAN_ASSUME         1.3 - 2.6 * requires_mfa - 1.5 * requires_mfa * [s is a ServiceAccount or Role]
                            + 0.6 * privileged(s) + 0.5 * tanh(permissions_count(t) / 40)
                            - 0.8 * privileged(t) * (1 - privileged(s)) - 0.5 * hardening(t)
@@ -161,6 +165,15 @@ def exploit_probability(
     def pressure(idx: np.ndarray) -> np.ndarray:
         return 1.0 - np.exp(-4.0 * col("epss_max", idx))
 
+    # Neighbourhood watch: the share of a node's attack-graph in-neighbours that run EDR (over those that can).
+    # Lateral movement into or out of a node is caught more often when the peers around it report telemetry, so
+    # the truth depends on the whole in-neighbourhood - graph context that neither endpoint's features reveal.
+    edr = np.asarray(node["edr_enabled"], dtype=np.float64)
+    known = np.isfinite(edr[src])
+    counted = np.bincount(dst[known], minlength=num_nodes).astype(np.float64)
+    watched = np.bincount(dst[known], weights=edr[src][known], minlength=num_nodes)
+    watch = np.where(counted > 0, watched / np.maximum(counted, 1.0), 0.5) - 0.5
+
     windows = float(OS_VALUES.index("windows"))
     logit = np.zeros(len(rel), dtype=np.float64)
     for code, rel_type in enumerate(ATTACK_REL_TYPES):
@@ -183,6 +196,7 @@ def exploit_probability(
                 - 1.2 * col("waf_enabled", s) * np.isin(port, _WEB_PORTS)
                 - 0.25 * np.log1p(in_degree[t])
                 + 0.3 * (col("kind", t) == ASSET_KINDS.index("DataStore"))
+                - 2.5 * watch[t]
                 - hard_t
             )
         elif rel_type == "HOSTS":
@@ -208,6 +222,7 @@ def exploit_probability(
                 - 2.2 * col("edr_enabled", s) * _sigmoid((90.0 - col("patch_age_days", s, 60.0)) / 30.0)
                 - 1.6 * col("mfa_enabled", t)
                 + 0.35 * np.log1p(col("password_age_days", t, 90.0) / 90.0)
+                - 2.0 * watch[s]
                 - 0.5 * hard_t
             )
         elif rel_type == "STORES_CREDENTIAL":
@@ -220,6 +235,7 @@ def exploit_probability(
                 + 0.45 * np.log1p(col("password_age_days", t, 90.0) / 120.0)
                 - 0.9 * col("edr_enabled", s)
                 - 0.5 * col("privileged", t)
+                - 2.0 * watch[s]
                 - 0.5 * hard_t
             )
         elif rel_type == "MEMBER_OF":
@@ -230,6 +246,7 @@ def exploit_probability(
                 + 0.6 * (col("os", t, -1.0) == windows)
                 - 1.5 * col("edr_enabled", t) * col("critical", t)
                 - 0.15 * np.log1p(out_degree[s])
+                - 2.5 * watch[t]
                 - hard_t
             )
         elif rel_type == "CAN_ASSUME":
