@@ -67,3 +67,16 @@ def shared_data() -> Path:
     if not path.is_dir():
         path = Path(os.environ.get("GNN_SHARED_DIR", "/work/shared")) / "data"
     return path
+
+
+@pytest.fixture
+def cli_env(neo4j_settings: Settings) -> dict[str, str]:
+    """Environment for `gnn-neo4j` commands run through click's CliRunner against the session's server."""
+    env = {
+        "GNN_NEO4J_DATA_DIR": str(neo4j_settings.data_dir),
+        "GNN_NEO4J_BOLT_PORT": str(neo4j_settings.bolt_port),
+        "GNN_NEO4J_HTTP_PORT": str(neo4j_settings.http_port),
+    }
+    if os.environ.get("NEO4J_URI"):
+        env["NEO4J_URI"] = os.environ["NEO4J_URI"]
+    return env

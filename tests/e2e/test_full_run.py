@@ -12,19 +12,13 @@ from gnn_neo4j.cli import main
 pytestmark = pytest.mark.neo4j
 
 
-@pytest.fixture
-def cli_env(neo4j_settings):
-    return {"GNN_NEO4J_DATA_DIR": str(neo4j_settings.data_dir), "GNN_NEO4J_BOLT_PORT": str(neo4j_settings.bolt_port),
-            "GNN_NEO4J_HTTP_PORT": str(neo4j_settings.http_port)}
-
-
 def _invoke(args, env):
     result = CliRunner().invoke(main, args, env=env)
     assert result.exit_code == 0, result.output
     return result.output
 
 
-def test_generate_run_query_and_rescore(runner, cli_env, neo4j_settings):
+def test_generate_run_query_and_rescore(runner, cli_env):
     _invoke(["generate", "--size", "small", "--seed", "8", "--load"], cli_env)
     first = json.loads(_invoke(["run", "--tune-trials", "2", "--tune-max-epochs", "3", "--epochs", "15",
                                 "--patience", "5", "--json"], cli_env).splitlines()[-1])

@@ -13,18 +13,6 @@ from gnn_neo4j.cli import main
 pytestmark = pytest.mark.neo4j
 
 
-@pytest.fixture
-def cli_env(neo4j_settings):
-    env = {
-        "GNN_NEO4J_DATA_DIR": str(neo4j_settings.data_dir),
-        "GNN_NEO4J_BOLT_PORT": str(neo4j_settings.bolt_port),
-        "GNN_NEO4J_HTTP_PORT": str(neo4j_settings.http_port),
-    }
-    if os.environ.get("NEO4J_URI"):
-        env["NEO4J_URI"] = os.environ["NEO4J_URI"]
-    return env
-
-
 def test_doctor_all_green(cli_env, runner):
     result = CliRunner().invoke(main, ["doctor", "--json"], env=cli_env)
     checks = {c["name"]: c for c in json.loads(result.output)}

@@ -85,10 +85,8 @@ def test_failed_load_leaves_database_as_it_was(runner, small_environment):
     assert _fingerprint(runner) == before
 
 
-def test_generate_cli_loads_and_writes_ground_truth_apart(runner, neo4j_settings, tmp_path):
-    env = {"GNN_NEO4J_DATA_DIR": str(neo4j_settings.data_dir), "GNN_NEO4J_BOLT_PORT": str(neo4j_settings.bolt_port),
-           "GNN_NEO4J_HTTP_PORT": str(neo4j_settings.http_port)}
-    result = CliRunner().invoke(main, ["generate", "--size", "small", "--seed", "5", "--load", "--out", str(tmp_path), "--json"], env=env)
+def test_generate_cli_loads_and_writes_ground_truth_apart(runner, cli_env, tmp_path):
+    result = CliRunner().invoke(main, ["generate", "--size", "small", "--seed", "5", "--load", "--out", str(tmp_path), "--json"], env=cli_env)
     assert result.exit_code == 0, result.output
     out = json.loads(result.output.strip().splitlines()[-1])
     assert (tmp_path / "ground_truth.npz").exists() and (tmp_path / "ground_truth.json").exists()
@@ -96,12 +94,10 @@ def test_generate_cli_loads_and_writes_ground_truth_apart(runner, neo4j_settings
     assert total == out["nodes"] == out["load"]["nodes"]
 
 
-def test_bloodhound_sample_import(runner, neo4j_settings, shared_data):
+def test_bloodhound_sample_import(runner, cli_env, shared_data):
     sample = shared_data / "bloodhound-ad-sample" / "ad_sampledata.zip"
     graph, report = read_bloodhound(sample)
-    env = {"GNN_NEO4J_DATA_DIR": str(neo4j_settings.data_dir), "GNN_NEO4J_BOLT_PORT": str(neo4j_settings.bolt_port),
-           "GNN_NEO4J_HTTP_PORT": str(neo4j_settings.http_port)}
-    result = CliRunner().invoke(main, ["import", "bloodhound", str(sample), "--json"], env=env)
+    result = CliRunner().invoke(main, ["import", "bloodhound", str(sample), "--json"], env=cli_env)
     assert result.exit_code == 0, result.output
     assert _db_counts(runner) == _graph_counts(graph)
     # facts read back from Neo4j
@@ -121,11 +117,9 @@ def test_bloodhound_sample_import(runner, neo4j_settings, shared_data):
     assert sessions == report.edges_by_type["HasSession"]
 
 
-def test_bad_imports_change_nothing(runner, neo4j_settings, small_environment, tmp_path, shared_data):
+def test_bad_imports_change_nothing(runner, cli_env, small_environment, tmp_path, shared_data):
     load_graph(runner, small_environment.graph)
     before = _fingerprint(runner)
-    env = {"GNN_NEO4J_DATA_DIR": str(neo4j_settings.data_dir), "GNN_NEO4J_BOLT_PORT": str(neo4j_settings.bolt_port),
-           "GNN_NEO4J_HTTP_PORT": str(neo4j_settings.http_port)}
     sample = (shared_data / "bloodhound-ad-sample" / "ad_sampledata.zip").read_bytes()
     truncated = tmp_path / "truncated.zip"
     truncated.write_bytes(sample[: len(sample) // 2])
@@ -139,22 +133,20 @@ def test_bad_imports_change_nothing(runner, neo4j_settings, small_environment, t
         (["import", "json", str(dangling)], "dangling.json"),
         (["import", "json", str(invalid)], "line"),
     ):
-        result = CliRunner().invoke(main, args, env=env)
+        result = CliRunner().invoke(main, args, env=cli_env)
         assert result.exit_code == 1, result.output
         assert expected in result.output
     assert _fingerprint(runner) == before
 
 
-def test_json_import_round_trips_hostile_strings(runner, neo4j_settings, tmp_path):
+def test_json_import_round_trips_hostile_strings(runner, cli_env, tmp_path):
     hostile = "x'}) DETACH DELETE n // \"quoted\" \u00fcn\u00efc\u00f8de \u2603"
     document = {"nodes": [{"id": "web-1", "labels": ["Host"], "properties": {"name": hostile, "internet_exposed": True}},
                           {"id": hostile, "labels": ["DataStore"], "properties": {"critical": True}}],
                 "edges": [{"source": "web-1", "target": hostile, "type": "CAN_REACH", "properties": {"port": 5432}}]}
     path = tmp_path / "g.json"
     path.write_text(json.dumps(document), encoding="utf-8")
-    env = {"GNN_NEO4J_DATA_DIR": str(neo4j_settings.data_dir), "GNN_NEO4J_BOLT_PORT": str(neo4j_settings.bolt_port),
-           "GNN_NEO4J_HTTP_PORT": str(neo4j_settings.http_port)}
-    result = CliRunner().invoke(main, ["import", "json", str(path), "--mapping", "canonical"], env=env)
+    result = CliRunner().invoke(main, ["import", "json", str(path), "--mapping", "canonical"], env=cli_env)
     assert result.exit_code == 0, result.output
     rows = runner.read("MATCH (a:Asset:Host)-[r:CAN_REACH]->(b:Asset:DataStore) RETURN a.name AS name, b.id AS id, r.port AS port")
     assert rows == [{"name": hostile, "id": hostile, "port": 5432}]

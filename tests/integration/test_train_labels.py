@@ -13,12 +13,6 @@ from gnn_neo4j.cli import main
 pytestmark = pytest.mark.neo4j
 
 
-@pytest.fixture
-def cli_env(neo4j_settings):
-    return {"GNN_NEO4J_DATA_DIR": str(neo4j_settings.data_dir), "GNN_NEO4J_BOLT_PORT": str(neo4j_settings.bolt_port),
-            "GNN_NEO4J_HTTP_PORT": str(neo4j_settings.http_port)}
-
-
 def test_train_on_synthetic_graph_in_neo4j_reports_outcomes_and_baselines(runner, cli_env):
     assert CliRunner().invoke(main, ["generate", "--size", "small", "--seed", "12", "--load"], env=cli_env).exit_code == 0
     result = CliRunner().invoke(main, ["train", "--epochs", "10", "--patience", "3", "--json"], env=cli_env)
