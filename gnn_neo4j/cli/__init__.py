@@ -58,7 +58,7 @@ pass_settings = click.make_pass_decorator(Settings)
 
 
 def _register() -> None:
-    from gnn_neo4j.cli import cypher, data, db, demo, doctor, learn, models, server, tune
+    from gnn_neo4j.cli import cypher, data, db, demo, doctor, learn, models, query, server, tune
 
     main.add_command(server.server)
     main.add_command(doctor.doctor)
@@ -73,6 +73,8 @@ def _register() -> None:
     main.add_command(learn.daemon)
     main.add_command(tune.tune)
     main.add_command(models.models)
+    main.add_command(query.paths)
+    main.add_command(query.report)
 
 
 _register()

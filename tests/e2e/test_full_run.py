@@ -35,6 +35,17 @@ def test_generate_run_query_and_rescore(runner, cli_env):
     paths = runner.read("CALL gnn.rankedPaths(5) YIELD source, target, score RETURN source.internet_exposed AS entry, "
                         "target.critical AS jewel, score")
     assert paths and all(p["entry"] and p["jewel"] and 0 < p["score"] <= 1 for p in paths)
+    ranked = json.loads(_invoke(["paths", "--limit", "3", "--json"], cli_env))
+    assert [r["score"] for r in ranked] == sorted((r["score"] for r in ranked), reverse=True) and len(ranked) == 3
+    best = ranked[0]
+    live = json.loads(_invoke(["paths", "--source", best["node_ids"][0], "--target", best["node_ids"][-1],
+                               "--k", "1", "--json"], cli_env))
+    assert live[0]["score"] == pytest.approx(best["score"]) and live[0]["hops"] == best["hops"]
+    summary = json.loads(_invoke(["report", "--limit", "3", "--json"], cli_env))
+    assert summary["status"]["generation"] == first["generation"]
+    assert [r["id"] for r in summary["top_risks"]] == [t["id"] for t in top]
+    coverage = {row["type"]: row for row in summary["label_coverage"]}
+    assert sum(row["outcomes"] for row in coverage.values()) > 0
 
     assert first["model_version"].startswith("attack_path_scorer/") and first["metrics"]["gate_passed"] is True
     listed = json.loads(_invoke(["models", "list", "--json"], cli_env))
