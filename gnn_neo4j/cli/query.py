@@ -64,7 +64,8 @@ def report(settings: Settings, limit: int, as_json: bool) -> None:
     with GraphRunner(settings) as runner:
         status = runner.read("CALL gnn.status() YIELD generation, modelVersion, startedAt, finishedAt, counts, metrics "
                              "RETURN *")[0]
-        risks = runner.read("CALL gnn.topRisks($n) YIELD id, risk, rank RETURN rank, id, risk", {"n": limit})
+        risks = runner.read("CALL gnn.topRisks($n) YIELD node, id, risk, rank "
+                            "RETURN rank, id, coalesce(node.name, id) AS name, risk", {"n": limit})
         top_paths = runner.read("CALL gnn.rankedPaths($n) YIELD score, nodeIds RETURN score, nodeIds AS node_ids",
                                 {"n": limit})
         coverage = runner.read(
@@ -86,7 +87,7 @@ def report(settings: Settings, limit: int, as_json: bool) -> None:
         click.echo(f"generation {status['generation']} (model {status['modelVersion']}), finished {status['finishedAt']}")
     click.echo("top risks:")
     for row in risks:
-        click.echo(f"  {row['rank']:>3}  {row['id']:<32} {row['risk']:.3f}")
+        click.echo(f"  {row['rank']:>3}  {row['name']:<40} {row['risk']:.3f}  ({row['id']})")
     click.echo("top paths:")
     for row in top_paths:
         click.echo(f"  {row['score']:.4f}  {' -> '.join(row['node_ids'])}")
