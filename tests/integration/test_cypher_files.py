@@ -15,7 +15,7 @@ BROWSER_DIR = Path(__file__).resolve().parents[2] / "cypher" / "browser"
 BROWSER_FILES = sorted(BROWSER_DIR.glob("*.cypher"))
 EXAMPLE_PARAMS = {
     "limit": 10, "source": "a", "target": "b", "k": 3, "maxHops": 4, "minProb": 0.1,
-    "types": ["CAN_REACH"], "verdict": "exploitable", "note": "",
+    "types": ["CAN_REACH"], "verdict": "exploitable", "note": "", "relationships": [],
 }
 
 

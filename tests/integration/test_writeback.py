@@ -108,3 +108,23 @@ def test_killed_run_is_abandoned_by_the_next_and_cleanup_keeps_only_current(runn
     assert runner.read("MATCH ()-[p:ATTACK_PATH]->() RETURN count(p) AS c")[0]["c"] == len(paths3)
     stale = runner.read("MATCH (n:Asset) WHERE n.gnn_generation < $g RETURN count(n) AS c", {"g": third.generation})[0]["c"]
     assert stale == 0
+
+
+def test_remediation_procedures_on_scored_graph(runner, loaded):
+    mapping, data = loaded
+    stamp, counts, edge_prob, _, paths = _run(runner, mapping, data, 4, "m-4")
+    writeback.commit_run(runner, mapping, stamp, counts, {})
+    chokes = runner.read("CALL gnn.chokePoints(3, 8) YIELD relationship, reduction, crownJewels "
+                         "RETURN elementId(relationship) AS rel, reduction, crownJewels")
+    assert chokes and chokes[0]["reduction"] >= chokes[-1]["reduction"] > 0
+    before_after = runner.read("CALL gnn.whatIf([$rel], 8) YIELD id, before, after, delta RETURN id, before, after, delta",
+                               {"rel": chokes[0]["rel"]})
+    changed = {row["id"]: row for row in before_after if row["delta"] < 0}
+    assert set(chokes[0]["crownJewels"]) == set(changed)
+    assert sum(-row["delta"] for row in changed.values()) == pytest.approx(chokes[0]["reduction"])
+    top_path = max(paths, key=lambda p: p.score)
+    hops = runner.read("CALL gnn.explain($s, $t, 8) YIELD hop, fromId, toId, type, probability, cumulative "
+                       "RETURN hop, fromId, toId, type, probability, cumulative ORDER BY hop",
+                       {"s": top_path.node_ids[0], "t": top_path.node_ids[-1]})
+    assert [h["fromId"] for h in hops] + [hops[-1]["toId"]] == list(top_path.node_ids)
+    assert hops[-1]["cumulative"] == pytest.approx(top_path.score)

@@ -93,7 +93,7 @@ public class AttackGraphProcedures {
         return rows.stream();
     }
 
-    private static void requireMaxHops(long maxHops) {
+    static void requireMaxHops(long maxHops) {
         if (maxHops < 1 || maxHops > 64) {
             throw new IllegalArgumentException("maxHops must be between 1 and 64, got " + maxHops);
         }

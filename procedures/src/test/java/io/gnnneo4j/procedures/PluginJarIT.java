@@ -40,7 +40,8 @@ class PluginJarIT {
                                 "SHOW PROCEDURES YIELD name WHERE name STARTS WITH 'gnn.' RETURN name")
                         .<String>columnAs("name").stream().collect(Collectors.toSet());
                 assertEquals(Set.of("gnn.status", "gnn.topRisks", "gnn.rankedPaths", "gnn.attackPaths",
-                        "gnn.blastRadius", "gnn.feedback"), procedures);
+                        "gnn.blastRadius", "gnn.chokePoints", "gnn.whatIf", "gnn.explain",
+                        "gnn.feedback"), procedures);
                 List<Object> status = tx.execute("CALL gnn.status() YIELD generation RETURN generation")
                         .<Object>columnAs("generation").stream().toList();
                 assertEquals(1, status.size());

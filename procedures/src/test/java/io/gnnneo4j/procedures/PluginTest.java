@@ -55,6 +55,9 @@ class PluginTest {
                 "gnn.rankedPaths", "READ",
                 "gnn.attackPaths", "READ",
                 "gnn.blastRadius", "READ",
+                "gnn.chokePoints", "READ",
+                "gnn.whatIf", "READ",
+                "gnn.explain", "READ",
                 "gnn.feedback", "WRITE"), modes);
     }
 }

@@ -25,7 +25,8 @@ final class TestServer implements AutoCloseable {
                 .withFunction(Version.class)
                 .withProcedure(ScoreProcedures.class)
                 .withProcedure(AttackGraphProcedures.class)
-                .withProcedure(FeedbackProcedures.class);
+                .withProcedure(FeedbackProcedures.class)
+                .withProcedure(RiskProcedures.class);
         if (fixture != null) {
             builder = builder.withFixture(fixture);
         }
