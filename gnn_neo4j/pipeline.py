@@ -26,6 +26,8 @@ from gnn_neo4j.settings import Settings
 log = logging.getLogger(__name__)
 
 TEST_SPLIT = (0.7, 0.15, 0.15)
+# fewer labelled edges than this: no held-out split, train on the mapping's priors (weak labels) instead
+MIN_LABELLED_EDGES = 10
 
 
 @dataclass
@@ -126,15 +128,19 @@ def train_stage(ctx: RunContext) -> None:
 
 def _labelled_splits(ctx: RunContext):
     data, mapping = ctx.data, ctx.mapping
-    if int(data.labelled_mask.sum()) >= len(TEST_SPLIT) * 2:
+    if int(data.labelled_mask.sum()) >= MIN_LABELLED_EDGES:
         from gnn_neo4j.training import split_labelled_edges
 
         return split_labelled_edges(data, TEST_SPLIT, seed=ctx.options.seed)
     if mapping.priors():
         return data, None, None  # prior-only weak labels: no held-out outcomes to evaluate on
-    raise GnnError(
-        f"no training labels: the graph has no '{mapping.label_property}' outcomes or analyst feedback and "
-        f"mapping {mapping.name!r} defines no priors - nothing honest to train on"
+    raise _no_labels(mapping, int(data.labelled_mask.sum()))
+
+
+def _no_labels(mapping: Mapping, labelled: int) -> GnnError:
+    return GnnError(
+        f"no training labels: {labelled} labelled attack edges ('{mapping.label_property}' outcomes or analyst "
+        f"feedback) and mapping {mapping.name!r} defines no priors - nothing honest to train on"
     )
 
 
@@ -318,12 +324,9 @@ def compare_on_graph(options: RunOptions, mapping: Mapping, data: AttackGraphDat
     from gnn_neo4j.training import score_graph, split_labelled_edges
 
     labelled = int(data.labelled_mask.sum())
-    if labelled < 10:
+    if labelled < MIN_LABELLED_EDGES:
         if not mapping.priors():
-            raise GnnError(
-                f"no training labels: {labelled} labelled attack edges ('{mapping.label_property}' outcomes or analyst "
-                f"feedback) and mapping {mapping.name!r} defines no priors - nothing honest to train on"
-            )
+            raise _no_labels(mapping, labelled)
         result = _fit_or_refuse(data, None, train_config(options), mapping)
         summary = {"model": options.model_type, "labelled_edges": labelled, "label_counts": dict(result.label_counts),
                    "training_seconds": result.training_seconds, "epochs_to_convergence": result.epochs_to_convergence}

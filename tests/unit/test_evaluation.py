@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from gnn_neo4j.dataset import AttackGraphData, from_property_graph
 from gnn_neo4j.evaluation import (
@@ -21,15 +20,9 @@ from gnn_neo4j.mapping import load_mapping
 from gnn_neo4j.synthetic import SyntheticDataGenerator
 from gnn_neo4j.training import TrainConfig, fit
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 MAPPING = load_mapping("canonical")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="module")

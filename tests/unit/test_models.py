@@ -7,13 +7,7 @@ import torch
 
 from gnn_neo4j.models import AttackPathModel, GATEncoder, GraphSAGEEncoder
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _open_gates(model: AttackPathModel) -> None:

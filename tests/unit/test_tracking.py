@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import shutil
 from pathlib import Path
 
 import mlflow
 import numpy as np
 import pytest
-import torch
 from click.testing import CliRunner
 from mlflow import MlflowClient
 
@@ -31,25 +29,7 @@ from gnn_neo4j.tracking import (
     redact_url,
 )
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    # Tiny graphs: one thread is faster than two fighting over a shared CI CPU.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-@pytest.fixture(autouse=True)
-def restore_mlflow_globals():
-    # MLflow keeps the tracking URI process-wide and mirrors it into $MLFLOW_TRACKING_URI; put both back (None
-    # unsets them) so later tests and load_settings() do not see this test's database.
-    before = os.environ.get("MLFLOW_TRACKING_URI")
-    yield
-    while mlflow.active_run() is not None:
-        mlflow.end_run()
-    mlflow.set_tracking_uri(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread", "restore_mlflow_globals")
 
 
 @pytest.fixture(scope="module")

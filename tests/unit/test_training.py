@@ -29,16 +29,10 @@ from gnn_neo4j.training import (
     split_labelled_edges,
 )
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 MAPPING = load_mapping("canonical")
 FAST = dict(hidden_dim=16, num_layers=2, num_heads=2, epochs=6, patience=3, learning_rate=5e-3, risk_trials=64)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="module")

@@ -34,6 +34,8 @@ from gnn_neo4j.tuning import (
     train_config,
 )
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread", "restore_mlflow_globals")
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEEDS = (21, 22, 23)
 # The seed document's search spaces, restated here so the test checks the code against the seed, not itself.
@@ -50,25 +52,6 @@ SEED_SPACE = {
 }
 GRAPHSAGE_PARAMS = set(SEED_SPACE) - {"num_heads"}
 FAST = {"risk_trials": 32}  # fewer Monte Carlo trials for the node-risk head: not a searched hyperparameter
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-@pytest.fixture(autouse=True)
-def restore_mlflow_globals():
-    # MLflow keeps the tracking URI process-wide and mirrors it into $MLFLOW_TRACKING_URI; put both back (None
-    # unsets them) so later tests and load_settings() do not see this test's database.
-    before = os.environ.get("MLFLOW_TRACKING_URI")
-    yield
-    while mlflow.active_run() is not None:
-        mlflow.end_run()
-    mlflow.set_tracking_uri(before)
 
 
 @pytest.fixture(scope="module")
